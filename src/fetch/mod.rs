@@ -1,0 +1,1 @@
+//! HTTP fetching: one client, conditional GET, streaming body caps, per-host politeness.

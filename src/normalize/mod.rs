@@ -1,0 +1,1 @@
+//! Normalisation helpers shared by every parser: text, identifiers and dates.
