@@ -1,3 +1,5 @@
 //! The `ketlit` binary: a thin shell over the library's CLI.
 
-fn main() {}
+fn main() -> std::process::ExitCode {
+    ketlit::cli::main()
+}

@@ -1,0 +1,133 @@
+//! `ketlit fetch` (one pass now) and `ketlit daemon`.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Result, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::Cli;
+use crate::config::{Config, FeedConfig};
+use crate::fetch::Fetcher;
+use crate::pipeline::{self, Ctx, FeedReport, Outcome};
+
+#[derive(Args, Debug)]
+pub struct FetchArgs {
+    /// Only these feeds (by name); default: every enabled feed
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+}
+
+/// The feeds a pass covers: the named ones (which must exist), else every enabled one.
+fn select<'a>(cfg: &'a Config, names: &[String]) -> Result<Vec<FeedConfig>> {
+    if names.is_empty() {
+        return Ok(cfg.feeds.iter().filter(|f| f.enabled).cloned().collect());
+    }
+    names
+        .iter()
+        .map(|n| match cfg.feed(n) {
+            Some(f) => Ok(f.clone()),
+            None => {
+                let known: Vec<&str> = cfg.feeds.iter().map(|f| f.name.as_str()).collect();
+                bail!("no feed named {n:?} in {} (feeds: {})", cfg.origin, known.join(", "))
+            }
+        })
+        .collect()
+}
+
+fn context(cli: &Cli, cfg: Config) -> Result<Ctx> {
+    let mut store = cli.open_store()?;
+    store.sync_feeds(&cfg.feeds, chrono::Utc::now())?;
+    let fetcher = Fetcher::new(&cfg.http.settings())?;
+    Ok(Ctx {
+        fetcher,
+        store: Arc::new(Mutex::new(store)),
+        config: Arc::new(cfg),
+    })
+}
+
+fn summary_line(r: &FeedReport) -> String {
+    let secs = r.duration.as_secs_f64();
+    match &r.outcome {
+        Outcome::Stored(s) => {
+            let mut parts = vec![format!("{} new", s.new)];
+            if s.merged > 0 {
+                parts.push(format!("{} merged into existing works", s.merged));
+            }
+            parts.push(format!("{} updated", s.updated));
+            parts.push(format!("{} unchanged", s.unchanged));
+            if s.filtered_out > 0 {
+                parts.push(format!("{} filtered out", s.filtered_out));
+            }
+            format!("{:<28} {} ({secs:.1} s)", r.feed, parts.join(", "))
+        }
+        Outcome::NotModified => format!("{:<28} unchanged (not modified) ({secs:.1} s)", r.feed),
+        Outcome::Failed { error, .. } => format!("{:<28} FAILED: {error}", r.feed),
+    }
+}
+
+/// Runs one pass and prints the per-feed summary. Returns whether any feed failed.
+fn pass(ctx: &Ctx, feeds: &[FeedConfig]) -> Result<bool> {
+    let bar = if std::io::stderr().is_terminal() {
+        let b = ProgressBar::new(feeds.len() as u64);
+        b.set_style(
+            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} feeds {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let rt = super::runtime()?;
+    let reports = rt.block_on(pipeline::run_pass(ctx, feeds, |r| {
+        bar.inc(1);
+        bar.set_message(r.feed.clone());
+    }));
+    bar.finish_and_clear();
+    let mut reports = reports;
+    reports.sort_by(|a, b| a.feed.cmp(&b.feed));
+    let failed = reports
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
+        .count();
+    for r in &reports {
+        println!("{}", summary_line(r));
+    }
+    let new: usize = reports
+        .iter()
+        .map(|r| match &r.outcome {
+            Outcome::Stored(s) => s.new,
+            _ => 0,
+        })
+        .sum();
+    println!(
+        "{} feed(s): {} ok, {} failed; {new} new work(s)",
+        reports.len(),
+        reports.len() - failed,
+        failed
+    );
+    Ok(failed > 0)
+}
+
+pub fn run(cli: &Cli, args: &FetchArgs) -> Result<ExitCode> {
+    let cfg = cli.load_config()?;
+    let feeds = select(&cfg, &args.names)?;
+    if feeds.is_empty() {
+        bail!("no enabled feeds in {}", cfg.origin);
+    }
+    let ctx = context(cli, cfg)?;
+    Ok(if pass(&ctx, &feeds)? {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Until scheduling lands, the daemon runs one pass over the enabled feeds and exits.
+pub fn daemon(cli: &Cli) -> Result<ExitCode> {
+    tracing::info!("daemon: running one pass over the enabled feeds (scheduled polling is not built yet)");
+    run(cli, &FetchArgs { names: Vec::new() })
+}

@@ -1,0 +1,192 @@
+//! User-facing query syntax: the `search` text turned into a safe FTS5 query, and the
+//! `--since`/`--until` date forms.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+
+/// Turns a user's search text into an FTS5 query that cannot be a syntax error.
+/// Words and "quoted phrases" are ANDed; `OR`, `AND`, `NOT` (upper case) and
+/// parentheses pass through; `word*` is a prefix. Everything else is quoted, so
+/// `treatment-resistant` or `(2R,6R)-HNK` search as phrases instead of failing.
+/// Returns None when nothing searchable is left.
+pub fn fts_query(input: &str) -> Option<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut depth = 0i32;
+    let mut chars = input.chars().peekable();
+    let mut pending_op = false; // an operator was just emitted and needs an operand
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+        } else if c == '"' {
+            chars.next();
+            let phrase: String = chars.by_ref().take_while(|&c| c != '"').collect();
+            if phrase.chars().any(char::is_alphanumeric) {
+                out.push(quote(&phrase));
+                pending_op = false;
+            }
+        } else if c == '(' {
+            chars.next();
+            out.push("(".into());
+            depth += 1;
+            pending_op = true;
+        } else if c == ')' {
+            chars.next();
+            if depth > 0 && !pending_op {
+                out.push(")".into());
+                depth -= 1;
+            }
+        } else {
+            let mut word = String::new();
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() || c == '"' || c == '(' || c == ')' {
+                    break;
+                }
+                word.push(c);
+                chars.next();
+            }
+            match word.as_str() {
+                "AND" | "OR" | "NOT" => {
+                    let starts = out.is_empty() || out.last().is_some_and(|l| l == "(");
+                    if !starts && !pending_op {
+                        out.push(word);
+                        pending_op = true;
+                    }
+                }
+                _ => {
+                    let prefix = word.ends_with('*');
+                    let bare = word.trim_end_matches('*');
+                    if bare.chars().any(char::is_alphanumeric) {
+                        out.push(if prefix {
+                            format!("{}*", quote(bare))
+                        } else {
+                            quote(bare)
+                        });
+                        pending_op = false;
+                    }
+                }
+            }
+        }
+    }
+    // Drop a dangling operator or empty group at the end.
+    while out
+        .last()
+        .is_some_and(|l| matches!(l.as_str(), "AND" | "OR" | "NOT" | "("))
+    {
+        if out.pop().as_deref() == Some("(") {
+            depth -= 1;
+        }
+    }
+    if out.is_empty() {
+        return None;
+    }
+    for _ in 0..depth {
+        out.push(")".into());
+    }
+    Some(out.join(" "))
+}
+
+/// Parses `--since`/`--until`: `YYYY-MM-DD`, `YYYY-MM`, `YYYY`, an RFC 3339 time, or a
+/// span back from `now`: `7d`, `12w`, `6m` (30-day months), `1y`.
+pub fn parse_when(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let s = s.trim();
+    if let Some(num) = s.strip_suffix(['d', 'w', 'm', 'y']) {
+        if let Ok(n) = num.parse::<i64>() {
+            let days = match s.as_bytes()[s.len() - 1] {
+                b'd' => n,
+                b'w' => n * 7,
+                b'm' => n * 30,
+                _ => n * 365,
+            };
+            return Duration::try_days(days)
+                .and_then(|d| now.checked_sub_signed(d))
+                .ok_or_else(|| format!("{s:?} is too far back"));
+        }
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let date = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d"))
+        .or_else(|_| NaiveDate::parse_from_str(&format!("{s}-01-01"), "%Y-%m-%d"))
+        .map_err(|_| {
+            format!("{s:?} is not a date (use YYYY-MM-DD, YYYY-MM, YYYY, RFC 3339, or 7d, 12w, 6m, 1y)")
+        })?;
+    Ok(Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default()))
+}
+
+/// The exclusive end of an `--until` value: a bare date includes that whole day
+/// (month, year).
+pub fn parse_until(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let start = parse_when(s, now)?;
+    let t = s.trim();
+    let is_date = |len: usize| t.len() == len && t.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+    Ok(if is_date(10) {
+        start + Duration::days(1)
+    } else if is_date(7) {
+        start
+            .date_naive()
+            .checked_add_months(chrono::Months::new(1))
+            .map_or(start, |d| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default()))
+    } else if is_date(4) {
+        start
+            .date_naive()
+            .checked_add_months(chrono::Months::new(12))
+            .map_or(start, |d| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default()))
+    } else {
+        start
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fts_query_quotes_words_and_keeps_operators() {
+        assert_eq!(fts_query("ketamine").as_deref(), Some("\"ketamine\""));
+        assert_eq!(
+            fts_query("esketamine OR arketamine").as_deref(),
+            Some("\"esketamine\" OR \"arketamine\"")
+        );
+        assert_eq!(
+            fts_query("treatment-resistant depress*").as_deref(),
+            Some("\"treatment-resistant\" \"depress\"*")
+        );
+        assert_eq!(fts_query("\"nasal spray\" NOT rat").as_deref(), Some("\"nasal spray\" NOT \"rat\""));
+        assert_eq!(fts_query("(2R,6R)-HNK").as_deref(), Some("( \"2R,6R\" ) \"-HNK\""));
+    }
+
+    #[test]
+    fn fts_query_repairs_dangling_syntax() {
+        assert_eq!(fts_query("OR ketamine AND").as_deref(), Some("\"ketamine\""));
+        assert_eq!(fts_query("(ketamine OR").as_deref(), Some("( \"ketamine\" )"));
+        assert_eq!(fts_query("ketamine)").as_deref(), Some("\"ketamine\""));
+        assert_eq!(fts_query("a \"b"), Some("\"a\" \"b\"".into()));
+        assert_eq!(fts_query("  * \"\" () "), None);
+        assert_eq!(fts_query("say \"hi\"\"there\""), Some("\"say\" \"hi\" \"there\"".into()));
+    }
+
+    #[test]
+    fn when_forms() {
+        let now = Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).unwrap();
+        assert_eq!(parse_when("7d", now).unwrap(), now - Duration::days(7));
+        assert_eq!(parse_when("2w", now).unwrap(), now - Duration::days(14));
+        assert_eq!(
+            parse_when("2024-05-01", now).unwrap(),
+            Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap()
+        );
+        assert_eq!(
+            parse_when("2024", now).unwrap(),
+            Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()
+        );
+        assert!(parse_when("yesterday", now).unwrap_err().contains("not a date"));
+        assert_eq!(
+            parse_until("2024-05-01", now).unwrap(),
+            Utc.with_ymd_and_hms(2024, 5, 2, 0, 0, 0).unwrap()
+        );
+        assert_eq!(
+            parse_until("2024-12", now).unwrap(),
+            Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()
+        );
+    }
+}

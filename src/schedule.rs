@@ -1,0 +1,117 @@
+//! When a feed runs next: its cron schedule, the server's hints as a lower bound, and
+//! error backoff.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use croner::Cron;
+use croner::parser::{CronParser, Seconds};
+
+/// Parses a 6-field cron expression (seconds first) exactly as tokio-cron-scheduler does.
+pub fn parse_cron(expr: &str) -> Result<Cron, String> {
+    if expr.split_whitespace().count() != 6 {
+        return Err(format!(
+            "expected 6 fields (sec min hour day-of-month month day-of-week), found {}",
+            expr.split_whitespace().count()
+        ));
+    }
+    CronParser::builder()
+        .seconds(Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+        .map_err(|e| e.to_string())
+}
+
+/// The first time strictly after `now` that `expr` fires; `None` if it never does.
+pub fn next_cron(expr: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    parse_cron(expr).ok()?.find_next_occurrence(&now, false).ok()
+}
+
+/// Why a feed is due when it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NextDue {
+    pub at: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// Exponential backoff after `errors` consecutive failures: 5 min doubling, capped at 24 h.
+pub fn backoff(errors: u32) -> Duration {
+    let mins = 5u64.saturating_mul(1u64 << errors.saturating_sub(1).min(16));
+    Duration::from_secs((mins * 60).min(24 * 3600))
+}
+
+/// Next due time after a run: the cron slot, pushed later by a server hint
+/// (`hint`, e.g. Cache-Control max-age or Retry-After) or by error backoff.
+pub fn next_due(
+    schedule: &str,
+    now: DateTime<Utc>,
+    hint: Option<(Duration, &str)>,
+    errors: u32,
+) -> NextDue {
+    let mut due = match next_cron(schedule, now) {
+        Some(at) => NextDue {
+            at,
+            reason: format!("schedule {schedule}"),
+        },
+        None => NextDue {
+            at: now + chrono::Duration::hours(1),
+            reason: "schedule never fires; hourly".into(),
+        },
+    };
+    let mut push = |d: Duration, why: String| {
+        let at = now + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(1));
+        if at > due.at {
+            due = NextDue { at, reason: why };
+        }
+    };
+    if let Some((d, what)) = hint {
+        push(d, format!("{what} {} s", d.as_secs()));
+    }
+    if errors > 0 {
+        let d = backoff(errors);
+        push(d, format!("backoff after {errors} error(s): {} min", d.as_secs() / 60));
+    }
+    due
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn hourly_cron_fires_on_the_hour() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 10, 20, 0).unwrap();
+        assert_eq!(
+            next_cron("0 0 * * * *", now),
+            Some(Utc.with_ymd_and_hms(2026, 1, 1, 11, 0, 0).unwrap())
+        );
+    }
+
+    #[test]
+    fn five_field_cron_is_refused() {
+        assert!(parse_cron("0 * * * *").unwrap_err().contains("6 fields"));
+        assert!(parse_cron("0 0 * * * * *").is_err());
+        assert!(parse_cron("x 0 * * * *").is_err());
+    }
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        assert_eq!(backoff(1), Duration::from_secs(300));
+        assert_eq!(backoff(2), Duration::from_secs(600));
+        assert_eq!(backoff(30), Duration::from_secs(86_400));
+    }
+
+    #[test]
+    fn hints_and_backoff_only_push_later() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 10, 59, 0).unwrap();
+        let d = next_due("0 0 * * * *", now, Some((Duration::from_secs(10), "max-age")), 0);
+        assert_eq!(d.at, Utc.with_ymd_and_hms(2026, 1, 1, 11, 0, 0).unwrap());
+        let d = next_due("0 0 * * * *", now, Some((Duration::from_secs(7200), "max-age")), 0);
+        assert_eq!(d.at, now + chrono::Duration::hours(2));
+        assert!(d.reason.starts_with("max-age"));
+        let d = next_due("0 0 * * * *", now, None, 3);
+        assert_eq!(d.at, now + chrono::Duration::minutes(20));
+    }
+}

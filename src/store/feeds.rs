@@ -1,0 +1,236 @@
+//! Feed rows: syncing them with the config, reading their state, and recording the
+//! outcome of each run (validators, status, errors, next due) together with its entries.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::{Result, Store, ingest};
+use crate::config::FeedConfig;
+use crate::fetch::Validators;
+use crate::model::{FeedInfo, RawEntry};
+use crate::schedule::NextDue;
+
+/// A feed's stored state, as `feeds list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedRow {
+    #[serde(skip)]
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    pub kind: String,
+    pub enabled: bool,
+    pub in_config: bool,
+    pub title: Option<String>,
+    pub format: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub last_fetch_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_status: Option<String>,
+    pub last_http_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub consecutive_errors: u32,
+    pub next_due_at: Option<DateTime<Utc>>,
+    pub next_due_reason: Option<String>,
+    pub entries: i64,
+    pub filtered_out: i64,
+}
+
+impl FeedRow {
+    pub fn validators(&self) -> Validators {
+        Validators {
+            etag: self.etag.clone(),
+            last_modified: self.last_modified.clone(),
+        }
+    }
+
+    fn from_row(r: &Row) -> rusqlite::Result<FeedRow> {
+        Ok(FeedRow {
+            id: r.get("id")?,
+            name: r.get("name")?,
+            url: r.get("url")?,
+            kind: r.get("kind")?,
+            enabled: r.get("enabled")?,
+            in_config: r.get("in_config")?,
+            title: r.get("title")?,
+            format: r.get("format")?,
+            etag: r.get("etag")?,
+            last_modified: r.get("last_modified")?,
+            last_fetch_at: ts(r.get("last_fetch_at")?),
+            last_success_at: ts(r.get("last_success_at")?),
+            last_status: r.get("last_status")?,
+            last_http_status: r.get("last_http_status")?,
+            last_error: r.get("last_error")?,
+            consecutive_errors: r.get("consecutive_errors")?,
+            next_due_at: ts(r.get("next_due_at")?),
+            next_due_reason: r.get("next_due_reason")?,
+            entries: r.get("entries_total")?,
+            filtered_out: r.get("filtered_out")?,
+        })
+    }
+}
+
+pub(super) fn ts(v: Option<i64>) -> Option<DateTime<Utc>> {
+    v.and_then(|s| DateTime::from_timestamp(s, 0))
+}
+
+/// What one run of a feed produced.
+pub enum RunOutcome<'a> {
+    /// A document was parsed; `entries` passed the filter, `filtered_out` did not.
+    Parsed {
+        info: &'a FeedInfo,
+        entries: &'a [RawEntry],
+        filtered_out: usize,
+        validators: Validators,
+        http_status: u16,
+    },
+    /// 304: nothing parsed or written but the validators and schedule.
+    NotModified { validators: Validators },
+    Failed {
+        error: String,
+        http_status: Option<u16>,
+    },
+}
+
+/// Bookkeeping that every outcome records.
+pub struct FeedUpdate {
+    pub now: DateTime<Utc>,
+    pub next_due: NextDue,
+}
+
+const FEED_COLUMNS: &str = "id, name, url, kind, enabled, in_config, title, format, etag, last_modified,
+    last_fetch_at, last_success_at, last_status, last_http_status, last_error, consecutive_errors,
+    next_due_at, next_due_reason, entries_total, filtered_out";
+
+impl Store {
+    /// Makes the feed rows match the config: new feeds are inserted (due at once),
+    /// changed URLs/kinds updated, and feeds no longer configured marked as such
+    /// (kept, because their sightings still reference them).
+    pub fn sync_feeds(&mut self, feeds: &[FeedConfig], now: DateTime<Utc>) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE feeds SET in_config = 0", [])?;
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO feeds (name, url, kind, enabled, in_config, created_at, next_due_at, next_due_reason)
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, 'new feed')
+                 ON CONFLICT(name) DO UPDATE SET
+                     enabled = excluded.enabled, in_config = 1, kind = excluded.kind,
+                     -- a new URL starts afresh: old validators belong to the old URL
+                     etag = CASE WHEN url = excluded.url THEN etag END,
+                     last_modified = CASE WHEN url = excluded.url THEN last_modified END,
+                     next_due_at = CASE WHEN url = excluded.url THEN next_due_at ELSE excluded.next_due_at END,
+                     url = excluded.url",
+            )?;
+            for f in feeds {
+                upsert.execute(params![f.name, f.url, f.kind.as_str(), f.enabled, now.timestamp()])?;
+            }
+            Ok(())
+        })
+    }
+
+    pub fn feed(&self, name: &str) -> Result<Option<FeedRow>> {
+        self.conn
+            .query_row(
+                &format!("SELECT {FEED_COLUMNS} FROM feeds WHERE name = ?1"),
+                [name],
+                FeedRow::from_row,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// All feeds, configured ones first, by name.
+    pub fn feeds(&self) -> Result<Vec<FeedRow>> {
+        let run = || -> rusqlite::Result<Vec<FeedRow>> {
+            let mut st = self.conn.prepare(&format!(
+                "SELECT {FEED_COLUMNS} FROM feeds ORDER BY in_config DESC, name"
+            ))?;
+            st.query_map([], FeedRow::from_row)?.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Records one run of `feed` in ONE transaction: its entries (if any) and its
+    /// state. Either both land or neither does, so validators never run ahead of data.
+    pub fn record_run(
+        &mut self,
+        feed: &str,
+        outcome: RunOutcome<'_>,
+        update: FeedUpdate,
+    ) -> Result<ingest::IngestStats> {
+        self.write(|tx| {
+            let id: i64 = tx.query_row("SELECT id FROM feeds WHERE name = ?1", [feed], |r| r.get(0))?;
+            let now = update.now.timestamp();
+            let due = (update.next_due.at.timestamp(), update.next_due.reason.as_str());
+            let mut stats = ingest::IngestStats::default();
+            match outcome {
+                RunOutcome::Parsed {
+                    info,
+                    entries,
+                    filtered_out,
+                    validators,
+                    http_status,
+                } => {
+                    stats = ingest::ingest(tx, id, entries, update.now)?;
+                    stats.filtered_out = filtered_out;
+                    let format = serde_json::to_value(info.format)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned));
+                    tx.execute(
+                        "UPDATE feeds SET title = ?2, format = ?3, etag = ?4, last_modified = ?5,
+                             last_fetch_at = ?6, last_success_at = ?6, last_status = 'ok',
+                             last_http_status = ?7, last_error = NULL, consecutive_errors = 0,
+                             next_due_at = ?8, next_due_reason = ?9,
+                             entries_total = entries_total + ?10, filtered_out = filtered_out + ?11
+                         WHERE id = ?1",
+                        params![
+                            id,
+                            info.title,
+                            format,
+                            validators.etag,
+                            validators.last_modified,
+                            now,
+                            http_status,
+                            due.0,
+                            due.1,
+                            stats.new_sightings as i64,
+                            filtered_out as i64
+                        ],
+                    )?;
+                }
+                RunOutcome::NotModified { validators } => {
+                    tx.execute(
+                        "UPDATE feeds SET etag = ?2, last_modified = ?3, last_fetch_at = ?4,
+                             last_success_at = ?4, last_status = 'not-modified', last_http_status = 304,
+                             last_error = NULL, consecutive_errors = 0, next_due_at = ?5, next_due_reason = ?6
+                         WHERE id = ?1",
+                        params![id, validators.etag, validators.last_modified, now, due.0, due.1],
+                    )?;
+                }
+                RunOutcome::Failed { error, http_status } => {
+                    tx.execute(
+                        "UPDATE feeds SET last_fetch_at = ?2, last_status = 'error', last_http_status = ?3,
+                             last_error = ?4, consecutive_errors = consecutive_errors + 1,
+                             next_due_at = ?5, next_due_reason = ?6
+                         WHERE id = ?1",
+                        params![id, now, http_status, error, due.0, due.1],
+                    )?;
+                }
+            }
+            Ok(stats)
+        })
+    }
+
+    /// Clears a feed's backoff so the next tick runs it. Returns false if no such feed.
+    pub fn retry_feed(&mut self, name: &str, now: DateTime<Utc>) -> Result<bool> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE feeds SET consecutive_errors = 0, next_due_at = ?2, next_due_reason = 'retry requested'
+                 WHERE name = ?1",
+                params![name, now.timestamp()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n > 0)
+    }
+}

@@ -1,0 +1,371 @@
+//! Ingest: turning a feed's entries into works and sightings. A sighting whose DOI,
+//! PMID or PMCID (or, for registrations, NCT id) matches a stored work joins it; one
+//! that links two works merges them. Richer sources fill what poorer ones lack, and
+//! no non-empty field is ever blanked.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+use serde::Serialize;
+
+use crate::dedup::{content_hash, source_key};
+use crate::model::RawEntry;
+
+/// What one ingest did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct IngestStats {
+    /// Works seen for the first time.
+    pub new: usize,
+    /// New sightings that joined a work already stored from another feed.
+    pub merged: usize,
+    /// Sightings seen before whose content changed.
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Entries refused by the feed's filter.
+    pub filtered_out: usize,
+    /// Sightings stored for the first time (new + merged).
+    pub new_sightings: usize,
+}
+
+/// The stored fields of a work.
+#[derive(Debug, Clone, Default)]
+struct Fields {
+    doi: Option<String>,
+    pmid: Option<String>,
+    pmcid: Option<String>,
+    nct_id: Option<String>,
+    title: String,
+    abstract_: String,
+    authors: Vec<String>,
+    journal: String,
+    link: Option<String>,
+    published: Option<i64>,
+    updated: Option<i64>,
+    first_seen: i64,
+    categories: Vec<String>,
+    mesh: Vec<String>,
+    publication_types: Vec<String>,
+}
+
+fn nonempty(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+impl Fields {
+    fn from_entry(e: &RawEntry, now: i64) -> Fields {
+        Fields {
+            doi: nonempty(&e.doi),
+            pmid: nonempty(&e.pmid),
+            pmcid: nonempty(&e.pmcid),
+            nct_id: nonempty(&e.nct_id),
+            title: e.title.as_deref().unwrap_or("").trim().to_string(),
+            abstract_: e.summary.as_deref().unwrap_or("").trim().to_string(),
+            authors: e.authors.clone(),
+            journal: e.journal.as_deref().unwrap_or("").trim().to_string(),
+            link: nonempty(&e.link),
+            published: e.published.map(|d| d.timestamp()),
+            updated: e.updated.map(|d| d.timestamp()),
+            first_seen: now,
+            categories: e.categories.clone(),
+            mesh: e.mesh.clone(),
+            publication_types: e.publication_types.clone(),
+        }
+    }
+
+    fn from_row(r: &Row) -> rusqlite::Result<Fields> {
+        let list = |col: &str| -> rusqlite::Result<Vec<String>> {
+            let s: String = r.get(col)?;
+            Ok(serde_json::from_str(&s).unwrap_or_default())
+        };
+        let authors: String = r.get("authors")?;
+        Ok(Fields {
+            doi: r.get("doi")?,
+            pmid: r.get("pmid")?,
+            pmcid: r.get("pmcid")?,
+            nct_id: r.get("nct_id")?,
+            title: r.get("title")?,
+            abstract_: r.get("abstract")?,
+            authors: authors.lines().map(str::to_owned).collect(),
+            journal: r.get("journal")?,
+            link: r.get("link")?,
+            published: r.get("published_at")?,
+            updated: r.get("updated_at")?,
+            first_seen: r.get("first_seen_at")?,
+            categories: list("categories")?,
+            mesh: list("mesh")?,
+            publication_types: list("publication_types")?,
+        })
+    }
+
+    fn has_strong_id(&self) -> bool {
+        self.doi.is_some() || self.pmid.is_some() || self.pmcid.is_some()
+    }
+
+    /// Fills what `self` lacks from `other`. Returns whether anything changed.
+    fn fill_from(&mut self, other: &Fields) -> bool {
+        let before = (
+            self.doi.clone(),
+            self.pmid.clone(),
+            self.pmcid.clone(),
+            self.nct_id.clone(),
+            self.title.len(),
+            self.abstract_.len(),
+            self.authors.len(),
+            self.journal.len(),
+            self.link.clone(),
+            (self.published, self.updated, self.first_seen),
+            (self.categories.len(), self.mesh.len(), self.publication_types.len()),
+        );
+        fn gap(mine: &mut Option<String>, theirs: &Option<String>) {
+            if mine.is_none() {
+                mine.clone_from(theirs);
+            }
+        }
+        gap(&mut self.doi, &other.doi);
+        gap(&mut self.pmid, &other.pmid);
+        gap(&mut self.pmcid, &other.pmcid);
+        gap(&mut self.nct_id, &other.nct_id);
+        gap(&mut self.link, &other.link);
+        if self.title.is_empty() {
+            self.title.clone_from(&other.title);
+        }
+        if self.journal.is_empty() {
+            self.journal.clone_from(&other.journal);
+        }
+        // A table-of-contents blurb is shorter than the real abstract PubMed sends:
+        // the fuller text is the richer source.
+        if other.abstract_.len() > self.abstract_.len() {
+            self.abstract_.clone_from(&other.abstract_);
+        }
+        if self.authors.is_empty() {
+            self.authors.clone_from(&other.authors);
+        }
+        if self.mesh.is_empty() {
+            self.mesh.clone_from(&other.mesh);
+        }
+        for (mine, theirs) in [
+            (&mut self.categories, &other.categories),
+            (&mut self.publication_types, &other.publication_types),
+        ] {
+            for c in theirs {
+                if !mine.contains(c) {
+                    mine.push(c.clone());
+                }
+            }
+        }
+        self.published = self.published.or(other.published);
+        self.updated = self.updated.max(other.updated);
+        self.first_seen = self.first_seen.min(other.first_seen);
+        let after = (
+            self.doi.clone(),
+            self.pmid.clone(),
+            self.pmcid.clone(),
+            self.nct_id.clone(),
+            self.title.len(),
+            self.abstract_.len(),
+            self.authors.len(),
+            self.journal.len(),
+            self.link.clone(),
+            (self.published, self.updated, self.first_seen),
+            (self.categories.len(), self.mesh.len(), self.publication_types.len()),
+        );
+        before != after
+    }
+
+    fn sort_at(&self) -> i64 {
+        self.published.unwrap_or(self.first_seen)
+    }
+}
+
+fn json(v: &[String]) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+fn load(tx: &Transaction, id: i64) -> rusqlite::Result<Fields> {
+    tx.prepare_cached("SELECT * FROM entries WHERE id = ?1")?
+        .query_row([id], Fields::from_row)
+}
+
+fn insert(tx: &Transaction, f: &Fields) -> rusqlite::Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO entries (doi, pmid, pmcid, nct_id, title, abstract, authors, journal, link,
+             published_at, updated_at, first_seen_at, sort_at, categories, mesh, publication_types)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+         RETURNING id",
+    )?
+    .query_row(
+        params![
+            f.doi,
+            f.pmid,
+            f.pmcid,
+            f.nct_id,
+            f.title,
+            f.abstract_,
+            f.authors.join("\n"),
+            f.journal,
+            f.link,
+            f.published,
+            f.updated,
+            f.first_seen,
+            f.sort_at(),
+            json(&f.categories),
+            json(&f.mesh),
+            json(&f.publication_types),
+        ],
+        |r| r.get(0),
+    )
+}
+
+fn save(tx: &Transaction, id: i64, f: &Fields) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "UPDATE entries SET doi = ?2, pmid = ?3, pmcid = ?4, nct_id = ?5, title = ?6, abstract = ?7,
+             authors = ?8, journal = ?9, link = ?10, published_at = ?11, updated_at = ?12,
+             first_seen_at = ?13, sort_at = ?14, categories = ?15, mesh = ?16, publication_types = ?17
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        f.doi,
+        f.pmid,
+        f.pmcid,
+        f.nct_id,
+        f.title,
+        f.abstract_,
+        f.authors.join("\n"),
+        f.journal,
+        f.link,
+        f.published,
+        f.updated,
+        f.first_seen,
+        f.sort_at(),
+        json(&f.categories),
+        json(&f.mesh),
+        json(&f.publication_types),
+    ])?;
+    Ok(())
+}
+
+/// The stored works that share an identifier with `f`, lowest id first.
+fn matching_works(tx: &Transaction, f: &Fields) -> rusqlite::Result<Vec<i64>> {
+    let mut ids: Vec<i64> = if f.has_strong_id() {
+        tx.prepare_cached(
+            "SELECT id FROM entries WHERE doi = ?1 UNION SELECT id FROM entries WHERE pmid = ?2
+             UNION SELECT id FROM entries WHERE pmcid = ?3",
+        )?
+        .query_map(params![f.doi, f.pmid, f.pmcid], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?
+    } else if let Some(nct) = &f.nct_id {
+        // A registration is identified by its NCT id, but a paper that merely
+        // reports the trial (and has a DOI/PMID) is a different work.
+        tx.prepare_cached(
+            "SELECT id FROM entries WHERE nct_id = ?1 AND doi IS NULL AND pmid IS NULL AND pmcid IS NULL",
+        )?
+        .query_map([nct], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?
+    } else {
+        Vec::new()
+    };
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Folds work `other` into work `keep`: sightings, tags and links move over, then
+/// `other` is deleted and its fields fill `keep`'s gaps.
+fn merge_works(tx: &Transaction, keep: i64, other: i64) -> rusqlite::Result<Fields> {
+    let theirs = load(tx, other)?;
+    tx.execute("UPDATE sources SET entry_id = ?1 WHERE entry_id = ?2", [keep, other])?;
+    tx.execute(
+        "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
+         SELECT ?1, tag, field, phrase, span_start, span_end FROM tags WHERE entry_id = ?2",
+        [keep, other],
+    )?;
+    tx.execute(
+        "INSERT OR IGNORE INTO links (from_id, rel, to_id)
+         SELECT CASE from_id WHEN ?2 THEN ?1 ELSE from_id END, rel, CASE to_id WHEN ?2 THEN ?1 ELSE to_id END
+         FROM links WHERE (from_id = ?2 OR to_id = ?2)",
+        [keep, other],
+    )?;
+    tx.execute("DELETE FROM links WHERE from_id = to_id", [])?;
+    // Delete first: its identifiers must leave the unique indexes before `keep` takes them.
+    tx.execute("DELETE FROM entries WHERE id = ?1", [other])?;
+    Ok(theirs)
+}
+
+/// Joins `incoming` to the work(s) it matches (plus `known`, the work its sighting
+/// already points to), merging them into one. Returns the work id, or None if new.
+fn resolve(tx: &Transaction, known: Option<i64>, incoming: &Fields) -> rusqlite::Result<Option<i64>> {
+    let mut ids = matching_works(tx, incoming)?;
+    if let Some(k) = known {
+        ids.push(k);
+        ids.sort_unstable();
+        ids.dedup();
+    }
+    let Some((&keep, rest)) = ids.split_first() else {
+        return Ok(None);
+    };
+    let mut fields = load(tx, keep)?;
+    let mut changed = false;
+    for &other in rest {
+        let theirs = merge_works(tx, keep, other)?;
+        changed |= fields.fill_from(&theirs);
+    }
+    changed |= fields.fill_from(incoming);
+    if changed {
+        save(tx, keep, &fields)?;
+    }
+    Ok(Some(keep))
+}
+
+pub(super) fn ingest(
+    tx: &Transaction,
+    feed_id: i64,
+    entries: &[RawEntry],
+    now: DateTime<Utc>,
+) -> rusqlite::Result<IngestStats> {
+    let now = now.timestamp();
+    let mut stats = IngestStats::default();
+    for e in entries {
+        let key = source_key(e);
+        let hash = content_hash(e);
+        let seen: Option<(i64, i64, String)> = tx
+            .prepare_cached("SELECT id, entry_id, content_hash FROM sources WHERE feed_id = ?1 AND guid = ?2")?
+            .query_row(params![feed_id, key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        match seen {
+            Some((source_id, _, old)) if old == hash => {
+                tx.prepare_cached("UPDATE sources SET last_seen_at = ?2 WHERE id = ?1")?
+                    .execute([source_id, now])?;
+                stats.unchanged += 1;
+            }
+            Some((source_id, work, _)) => {
+                let incoming = Fields::from_entry(e, now);
+                let work = resolve(tx, Some(work), &incoming)?.unwrap_or(work);
+                tx.prepare_cached(
+                    "UPDATE sources SET entry_id = ?2, link = ?3, content_hash = ?4, last_seen_at = ?5 WHERE id = ?1",
+                )?
+                .execute(params![source_id, work, e.link, hash, now])?;
+                stats.updated += 1;
+            }
+            None => {
+                let incoming = Fields::from_entry(e, now);
+                let work = match resolve(tx, None, &incoming)? {
+                    Some(w) => {
+                        stats.merged += 1;
+                        w
+                    }
+                    None => {
+                        stats.new += 1;
+                        insert(tx, &incoming)?
+                    }
+                };
+                tx.prepare_cached(
+                    "INSERT INTO sources (entry_id, feed_id, guid, link, content_hash, first_seen_at, last_seen_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                )?
+                .execute(params![work, feed_id, key, e.link, hash, now])?;
+                stats.new_sightings += 1;
+            }
+        }
+    }
+    Ok(stats)
+}

@@ -1,0 +1,160 @@
+//! SQLite storage: opening with the right pragmas, embedded append-only migrations,
+//! feed state, ingest with cross-feed merging, and the read queries.
+
+mod feeds;
+mod ingest;
+mod read;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use feeds::{FeedRow, FeedUpdate, RunOutcome};
+pub use ingest::IngestStats;
+pub use read::{EntryDetail, EntrySummary, Evidence, Filters, Link, Sighting};
+
+include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{path}: {message}")]
+    Other { path: String, message: String },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// An open database. One per thread; the daemon's writer and every CLI reader open their own.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Store> {
+        let shown = path.display().to_string();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Other {
+                path: dir.display().to_string(),
+                message: format!("cannot create the database folder: {e}"),
+            })?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Sqlite {
+            path: shown.clone(),
+            source,
+        })?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.configure().and_then(|()| store.migrate()).map_err(|e| match e {
+            StoreError::Sqlite { source, .. } if is_not_a_db(&source) => StoreError::Other {
+                path: shown.clone(),
+                message: "not a ketlit database (file is not SQLite)".into(),
+            },
+            e => e,
+        })?;
+        Ok(store)
+    }
+
+    fn configure(&self) -> Result<()> {
+        // The daemon writes while CLI readers run: WAL lets readers proceed during a
+        // write, and the busy timeout covers the brief checkpoint/writer locks.
+        self.conn
+            .busy_timeout(Duration::from_secs(30))
+            .map_err(|e| self.err(e))?;
+        self.conn
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA foreign_keys = ON;",
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let current: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let known = MIGRATIONS.len() as i64;
+        if current > known {
+            return Err(StoreError::Other {
+                path: self.path.display().to_string(),
+                message: format!(
+                    "database schema version {current} is newer than this ketlit understands ({known}); upgrade ketlit"
+                ),
+            });
+        }
+        for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            self.write(|tx| {
+                tx.execute_batch(sql)?;
+                tx.pragma_update(None, "user_version", (i + 1) as i64)
+            })
+            .map_err(|e| match e {
+                StoreError::Sqlite { path, source } => StoreError::Other {
+                    path,
+                    message: format!("migration {name} failed: {source}"),
+                },
+                other => other,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The schema version (number of migrations applied).
+    pub fn schema_version(&self) -> Result<i64> {
+        self.conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Raw access for tests and benchmarks.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs `f` in one write transaction: committed if it succeeds, rolled back if not.
+    pub(crate) fn write<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let path = self.path.display().to_string();
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        let value = f(&tx).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(value)
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.display().to_string(),
+            source,
+        }
+    }
+}
+
+fn is_not_a_db(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase)
+}
+
+#[cfg(test)]
+mod tests;

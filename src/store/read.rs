@@ -1,0 +1,279 @@
+//! Read queries: `list` (newest first), `search` (FTS5, bm25 weighted to the title)
+//! and `show`, with the shared filters.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, ToSql, params};
+use serde::Serialize;
+
+use super::feeds::ts;
+use super::{Result, Store};
+
+/// Filters shared by `list`, `search` and `export`.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// Every tag must hold (`--tag`, and `--type T` as `type:T`).
+    pub tags: Vec<String>,
+    pub source: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    /// Exclusive upper bound.
+    pub until: Option<DateTime<Utc>>,
+    /// `None`: no limit.
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Link {
+    pub rel: String,
+    pub id: i64,
+}
+
+/// One row of `list`/`search`, in the JSON shape of interface.md.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntrySummary {
+    pub id: i64,
+    pub title: String,
+    pub link: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub journal: Option<String>,
+    pub doi: Option<String>,
+    pub pmid: Option<String>,
+    pub pmcid: Option<String>,
+    pub nct_id: Option<String>,
+    pub sources: Vec<String>,
+    pub tags: Vec<String>,
+    pub links: Vec<Link>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Sighting {
+    pub feed: String,
+    pub guid: String,
+    pub link: Option<String>,
+    pub first_seen: Option<DateTime<Utc>>,
+    pub last_seen: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    pub tag: String,
+    pub field: Option<String>,
+    pub phrase: Option<String>,
+    pub span: Option<[i64; 2]>,
+}
+
+/// One entry whole, for `show`.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryDetail {
+    #[serde(flatten)]
+    pub summary: EntrySummary,
+    pub updated: Option<DateTime<Utc>>,
+    pub first_seen: Option<DateTime<Utc>>,
+    pub authors: Vec<String>,
+    #[serde(rename = "abstract")]
+    pub abstract_: Option<String>,
+    pub categories: Vec<String>,
+    pub mesh: Vec<String>,
+    pub publication_types: Vec<String>,
+    pub seen_in: Vec<Sighting>,
+    pub evidence: Vec<Evidence>,
+}
+
+const SUMMARY_COLUMNS: &str =
+    "e.id, e.title, e.link, e.published_at, e.journal, e.doi, e.pmid, e.pmcid, e.nct_id";
+
+fn summary_from_row(r: &Row) -> rusqlite::Result<EntrySummary> {
+    let journal: String = r.get(4)?;
+    Ok(EntrySummary {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        link: r.get(2)?,
+        published: ts(r.get(3)?),
+        journal: (!journal.is_empty()).then_some(journal),
+        doi: r.get(5)?,
+        pmid: r.get(6)?,
+        pmcid: r.get(7)?,
+        nct_id: r.get(8)?,
+        sources: Vec::new(),
+        tags: Vec::new(),
+        links: Vec::new(),
+    })
+}
+
+/// SQL conditions and their parameters for `f`, over the alias `e`.
+fn conditions(f: &Filters) -> (String, Vec<Box<dyn ToSql>>) {
+    let mut sql = String::new();
+    let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+    for t in &f.tags {
+        sql.push_str(" AND EXISTS (SELECT 1 FROM tags t WHERE t.entry_id = e.id AND t.tag = ?)");
+        args.push(Box::new(t.clone()));
+    }
+    if let Some(s) = &f.source {
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM sources s JOIN feeds fd ON fd.id = s.feed_id
+                          WHERE s.entry_id = e.id AND fd.name = ?)",
+        );
+        args.push(Box::new(s.clone()));
+    }
+    if let Some(d) = f.since {
+        sql.push_str(" AND e.sort_at >= ?");
+        args.push(Box::new(d.timestamp()));
+    }
+    if let Some(d) = f.until {
+        sql.push_str(" AND e.sort_at < ?");
+        args.push(Box::new(d.timestamp()));
+    }
+    (sql, args)
+}
+
+fn limit_clause(f: &Filters) -> String {
+    f.limit.map_or(String::new(), |n| format!(" LIMIT {n}"))
+}
+
+impl Store {
+    /// Saved entries matching `f`, newest first (published date, else first seen).
+    pub fn list(&self, f: &Filters) -> Result<Vec<EntrySummary>> {
+        let (cond, args) = conditions(f);
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM entries e WHERE 1 = 1{cond}
+             ORDER BY e.sort_at DESC, e.id DESC{}",
+            limit_clause(f)
+        );
+        self.summaries(&sql, &args)
+    }
+
+    /// Full-text search over title, abstract, authors and journal, best match first.
+    /// `query` is the user's query (see [`crate::query::fts_query`]).
+    pub fn search(&self, query: &str, f: &Filters) -> Result<Vec<EntrySummary>> {
+        let Some(fts) = crate::query::fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let (cond, mut args) = conditions(f);
+        args.insert(0, Box::new(fts));
+        // bm25 weights by column: title, abstract, authors, journal.
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM entries_fts JOIN entries e ON e.id = entries_fts.rowid
+             WHERE entries_fts MATCH ?{cond}
+             ORDER BY bm25(entries_fts, 10.0, 1.0, 3.0, 2.0), e.sort_at DESC{}",
+            limit_clause(f)
+        );
+        self.summaries(&sql, &args)
+    }
+
+    fn summaries(&self, sql: &str, args: &[Box<dyn ToSql>]) -> Result<Vec<EntrySummary>> {
+        let run = || -> rusqlite::Result<Vec<EntrySummary>> {
+            let mut st = self.conn.prepare(sql)?;
+            let params: Vec<&dyn ToSql> = args.iter().map(|a| a.as_ref()).collect();
+            let mut rows: Vec<EntrySummary> =
+                st.query_map(params.as_slice(), summary_from_row)?.collect::<rusqlite::Result<_>>()?;
+            for r in &mut rows {
+                self.decorate(r)?;
+            }
+            Ok(rows)
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Fills a summary's sources, tags and links.
+    fn decorate(&self, r: &mut EntrySummary) -> rusqlite::Result<()> {
+        r.sources = self
+            .conn
+            .prepare_cached(
+                "SELECT f.name FROM sources s JOIN feeds f ON f.id = s.feed_id
+                 WHERE s.entry_id = ?1 GROUP BY f.name ORDER BY MIN(s.first_seen_at), f.name",
+            )?
+            .query_map([r.id], |x| x.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        r.tags = self
+            .conn
+            // Conditions first, then drug: and type: tags.
+            .prepare_cached("SELECT tag FROM tags WHERE entry_id = ?1 ORDER BY instr(tag, ':') > 0, tag")?
+            .query_map([r.id], |x| x.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        r.links = self
+            .conn
+            .prepare_cached("SELECT rel, to_id FROM links WHERE from_id = ?1 ORDER BY rel, to_id")?
+            .query_map([r.id], |x| Ok(Link { rel: x.get(0)?, id: x.get(1)? }))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(())
+    }
+
+    /// One entry whole, or None.
+    pub fn show(&self, id: i64) -> Result<Option<EntryDetail>> {
+        let run = || -> rusqlite::Result<Option<EntryDetail>> {
+            let row = self
+                .conn
+                .query_row(
+                    &format!(
+                        "SELECT {SUMMARY_COLUMNS}, e.updated_at, e.first_seen_at, e.authors, e.abstract,
+                                e.categories, e.mesh, e.publication_types
+                         FROM entries e WHERE e.id = ?1"
+                    ),
+                    [id],
+                    |r| {
+                        let list = |i: usize| -> rusqlite::Result<Vec<String>> {
+                            let s: String = r.get(i)?;
+                            Ok(serde_json::from_str(&s).unwrap_or_default())
+                        };
+                        let authors: String = r.get(11)?;
+                        let abstract_: String = r.get(12)?;
+                        Ok(EntryDetail {
+                            summary: summary_from_row(r)?,
+                            updated: ts(r.get(9)?),
+                            first_seen: ts(r.get(10)?),
+                            authors: authors.lines().map(str::to_owned).collect(),
+                            abstract_: (!abstract_.is_empty()).then_some(abstract_),
+                            categories: list(13)?,
+                            mesh: list(14)?,
+                            publication_types: list(15)?,
+                            seen_in: Vec::new(),
+                            evidence: Vec::new(),
+                        })
+                    },
+                )
+                .optional()?;
+            let Some(mut d) = row else { return Ok(None) };
+            self.decorate(&mut d.summary)?;
+            d.seen_in = self
+                .conn
+                .prepare(
+                    "SELECT f.name, s.guid, s.link, s.first_seen_at, s.last_seen_at
+                     FROM sources s JOIN feeds f ON f.id = s.feed_id
+                     WHERE s.entry_id = ?1 ORDER BY s.first_seen_at, s.id",
+                )?
+                .query_map([id], |r| {
+                    Ok(Sighting {
+                        feed: r.get(0)?,
+                        guid: r.get(1)?,
+                        link: r.get(2)?,
+                        first_seen: ts(r.get(3)?),
+                        last_seen: ts(r.get(4)?),
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            d.evidence = self
+                .conn
+                .prepare(
+                    "SELECT tag, field, phrase, span_start, span_end FROM tags WHERE entry_id = ?1 ORDER BY tag",
+                )?
+                .query_map(params![id], |r| {
+                    let (a, b): (Option<i64>, Option<i64>) = (r.get(3)?, r.get(4)?);
+                    Ok(Evidence {
+                        tag: r.get(0)?,
+                        field: r.get(1)?,
+                        phrase: r.get(2)?,
+                        span: a.zip(b).map(|(a, b)| [a, b]),
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(Some(d))
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Number of stored works.
+    pub fn count_entries(&self) -> Result<i64> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+}
