@@ -16,7 +16,14 @@ pub fn source_key(e: &RawEntry) -> String {
         return l.to_string();
     }
     let mut h = Sha256::new();
-    h.update(e.title.as_deref().unwrap_or("").trim().to_lowercase().as_bytes());
+    h.update(
+        e.title
+            .as_deref()
+            .unwrap_or("")
+            .trim()
+            .to_lowercase()
+            .as_bytes(),
+    );
     h.update([0x1f]);
     if let Some(p) = e.published {
         h.update(p.timestamp().to_le_bytes());
@@ -53,10 +60,12 @@ pub fn content_hash(e: &RawEntry) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]

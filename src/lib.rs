@@ -1,14 +1,14 @@
 //! ketlit: tracks the ketamine and esketamine research literature (library half of the crate).
 
+pub mod cli;
+pub mod config;
+pub mod dedup;
 pub mod fetch;
 pub mod model;
 pub mod normalize;
 pub mod parse;
-pub mod relevance;
-pub mod cli;
-pub mod config;
-pub mod dedup;
 pub mod pipeline;
 pub mod query;
+pub mod relevance;
 pub mod schedule;
 pub mod store;

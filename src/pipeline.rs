@@ -124,7 +124,11 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
         Ok(FetchOutcome::NotModified { validators }) => {
             let next_due = schedule::next_due(&schedule, now, None, 0);
             ctx.with_store(move |s| {
-                s.record_run(&name, RunOutcome::NotModified { validators }, FeedUpdate { now, next_due })
+                s.record_run(
+                    &name,
+                    RunOutcome::NotModified { validators },
+                    FeedUpdate { now, next_due },
+                )
             })
             .await?;
             Ok(Outcome::NotModified)
@@ -139,25 +143,38 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
         }) => {
             let feed_cfg = feed.clone();
             let parsed = tokio::task::spawn_blocking(move || {
-                crate::parse::parse_document(&body, content_type.as_deref(), feed_cfg.kind, &feed_cfg.name)
-                    .map(|p| {
-                        let ParsedFeed { feed: info, entries } = p;
-                        let (kept, refused) = apply_filter(&feed_cfg, entries);
-                        (info, kept, refused)
-                    })
-                    .map_err(|e| e.to_string())
+                crate::parse::parse_document(
+                    &body,
+                    content_type.as_deref(),
+                    feed_cfg.kind,
+                    &feed_cfg.name,
+                )
+                .map(|p| {
+                    let ParsedFeed {
+                        feed: info,
+                        entries,
+                    } = p;
+                    let (kept, refused) = apply_filter(&feed_cfg, entries);
+                    (info, kept, refused)
+                })
+                .map_err(|e| e.to_string())
             })
             .await
             .unwrap_or_else(|e| Err(format!("parser crashed: {e}")));
             match parsed {
                 Ok((info, entries, filtered_out)) => {
-                    let ttl = info.ttl_minutes.map(|m| (Duration::from_secs(u64::from(m) * 60), "ttl"));
+                    let ttl = info
+                        .ttl_minutes
+                        .map(|m| (Duration::from_secs(u64::from(m) * 60), "ttl"));
                     let max_age = cache.max_age.map(|d| (d, "max-age"));
                     let expires = cache
                         .expires
                         .and_then(|t| (t - now).to_std().ok())
                         .map(|d| (d, "expires"));
-                    let hint = [ttl, max_age, expires].into_iter().flatten().max_by_key(|(d, _)| *d);
+                    let hint = [ttl, max_age, expires]
+                        .into_iter()
+                        .flatten()
+                        .max_by_key(|(d, _)| *d);
                     let next_due = schedule::next_due(&schedule, now, hint, 0);
                     let stats = ctx
                         .with_store(move |s| {
@@ -183,7 +200,16 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
         }
         Err(e) => {
             let retry = retry_after(&e);
-            record_failure(ctx, feed, errors, e.to_string(), e.status(), retry, e.is_transient()).await
+            record_failure(
+                ctx,
+                feed,
+                errors,
+                e.to_string(),
+                e.status(),
+                retry,
+                e.is_transient(),
+            )
+            .await
         }
     }
 }

@@ -109,7 +109,9 @@ pub fn parse_when(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> 
         .or_else(|_| NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d"))
         .or_else(|_| NaiveDate::parse_from_str(&format!("{s}-01-01"), "%Y-%m-%d"))
         .map_err(|_| {
-            format!("{s:?} is not a date (use YYYY-MM-DD, YYYY-MM, YYYY, RFC 3339, or 7d, 12w, 6m, 1y)")
+            format!(
+                "{s:?} is not a date (use YYYY-MM-DD, YYYY-MM, YYYY, RFC 3339, or 7d, 12w, 6m, 1y)"
+            )
         })?;
     Ok(Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default()))
 }
@@ -126,12 +128,16 @@ pub fn parse_until(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String>
         start
             .date_naive()
             .checked_add_months(chrono::Months::new(1))
-            .map_or(start, |d| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default()))
+            .map_or(start, |d| {
+                Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+            })
     } else if is_date(4) {
         start
             .date_naive()
             .checked_add_months(chrono::Months::new(12))
-            .map_or(start, |d| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default()))
+            .map_or(start, |d| {
+                Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+            })
     } else {
         start
     })
@@ -152,18 +158,33 @@ mod tests {
             fts_query("treatment-resistant depress*").as_deref(),
             Some("\"treatment-resistant\" \"depress\"*")
         );
-        assert_eq!(fts_query("\"nasal spray\" NOT rat").as_deref(), Some("\"nasal spray\" NOT \"rat\""));
-        assert_eq!(fts_query("(2R,6R)-HNK").as_deref(), Some("( \"2R,6R\" ) \"-HNK\""));
+        assert_eq!(
+            fts_query("\"nasal spray\" NOT rat").as_deref(),
+            Some("\"nasal spray\" NOT \"rat\"")
+        );
+        assert_eq!(
+            fts_query("(2R,6R)-HNK").as_deref(),
+            Some("( \"2R,6R\" ) \"-HNK\"")
+        );
     }
 
     #[test]
     fn fts_query_repairs_dangling_syntax() {
-        assert_eq!(fts_query("OR ketamine AND").as_deref(), Some("\"ketamine\""));
-        assert_eq!(fts_query("(ketamine OR").as_deref(), Some("( \"ketamine\" )"));
+        assert_eq!(
+            fts_query("OR ketamine AND").as_deref(),
+            Some("\"ketamine\"")
+        );
+        assert_eq!(
+            fts_query("(ketamine OR").as_deref(),
+            Some("( \"ketamine\" )")
+        );
         assert_eq!(fts_query("ketamine)").as_deref(), Some("\"ketamine\""));
         assert_eq!(fts_query("a \"b"), Some("\"a\" \"b\"".into()));
         assert_eq!(fts_query("  * \"\" () "), None);
-        assert_eq!(fts_query("say \"hi\"\"there\""), Some("\"say\" \"hi\" \"there\"".into()));
+        assert_eq!(
+            fts_query("say \"hi\"\"there\""),
+            Some("\"say\" \"hi\" \"there\"".into())
+        );
     }
 
     #[test]
@@ -179,7 +200,11 @@ mod tests {
             parse_when("2024", now).unwrap(),
             Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()
         );
-        assert!(parse_when("yesterday", now).unwrap_err().contains("not a date"));
+        assert!(
+            parse_when("yesterday", now)
+                .unwrap_err()
+                .contains("not a date")
+        );
         assert_eq!(
             parse_until("2024-05-01", now).unwrap(),
             Utc.with_ymd_and_hms(2024, 5, 2, 0, 0, 0).unwrap()

@@ -25,7 +25,10 @@ pub fn parse_cron(expr: &str) -> Result<Cron, String> {
 
 /// The first time strictly after `now` that `expr` fires; `None` if it never does.
 pub fn next_cron(expr: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    parse_cron(expr).ok()?.find_next_occurrence(&now, false).ok()
+    parse_cron(expr)
+        .ok()?
+        .find_next_occurrence(&now, false)
+        .ok()
 }
 
 /// Why a feed is due when it is.
@@ -70,7 +73,10 @@ pub fn next_due(
     }
     if errors > 0 {
         let d = backoff(errors);
-        push(d, format!("backoff after {errors} error(s): {} min", d.as_secs() / 60));
+        push(
+            d,
+            format!("backoff after {errors} error(s): {} min", d.as_secs() / 60),
+        );
     }
     due
 }
@@ -106,9 +112,19 @@ mod tests {
     #[test]
     fn hints_and_backoff_only_push_later() {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 10, 59, 0).unwrap();
-        let d = next_due("0 0 * * * *", now, Some((Duration::from_secs(10), "max-age")), 0);
+        let d = next_due(
+            "0 0 * * * *",
+            now,
+            Some((Duration::from_secs(10), "max-age")),
+            0,
+        );
         assert_eq!(d.at, Utc.with_ymd_and_hms(2026, 1, 1, 11, 0, 0).unwrap());
-        let d = next_due("0 0 * * * *", now, Some((Duration::from_secs(7200), "max-age")), 0);
+        let d = next_due(
+            "0 0 * * * *",
+            now,
+            Some((Duration::from_secs(7200), "max-age")),
+            0,
+        );
         assert_eq!(d.at, now + chrono::Duration::hours(2));
         assert!(d.reason.starts_with("max-age"));
         let d = next_due("0 0 * * * *", now, None, 3);

@@ -85,7 +85,9 @@ pub fn run(cli: &Cli, cmd: &FeedsCommand) -> Result<ExitCode> {
                         if let Some(reason) = &f.next_due_reason {
                             writeln!(o, "    next due because: {reason}")?;
                         }
-                        if let (Some(err), Some("error")) = (&f.last_error, f.last_status.as_deref()) {
+                        if let (Some(err), Some("error")) =
+                            (&f.last_error, f.last_status.as_deref())
+                        {
                             writeln!(o, "    last error: {err}")?;
                         }
                     }

@@ -21,7 +21,7 @@ pub struct FetchArgs {
 }
 
 /// The feeds a pass covers: the named ones (which must exist), else every enabled one.
-fn select<'a>(cfg: &'a Config, names: &[String]) -> Result<Vec<FeedConfig>> {
+fn select(cfg: &Config, names: &[String]) -> Result<Vec<FeedConfig>> {
     if names.is_empty() {
         return Ok(cfg.feeds.iter().filter(|f| f.enabled).cloned().collect());
     }
@@ -31,7 +31,11 @@ fn select<'a>(cfg: &'a Config, names: &[String]) -> Result<Vec<FeedConfig>> {
             Some(f) => Ok(f.clone()),
             None => {
                 let known: Vec<&str> = cfg.feeds.iter().map(|f| f.name.as_str()).collect();
-                bail!("no feed named {n:?} in {} (feeds: {})", cfg.origin, known.join(", "))
+                bail!(
+                    "no feed named {n:?} in {} (feeds: {})",
+                    cfg.origin,
+                    known.join(", ")
+                )
             }
         })
         .collect()
@@ -128,6 +132,8 @@ pub fn run(cli: &Cli, args: &FetchArgs) -> Result<ExitCode> {
 
 /// Until scheduling lands, the daemon runs one pass over the enabled feeds and exits.
 pub fn daemon(cli: &Cli) -> Result<ExitCode> {
-    tracing::info!("daemon: running one pass over the enabled feeds (scheduled polling is not built yet)");
+    tracing::info!(
+        "daemon: running one pass over the enabled feeds (scheduled polling is not built yet)"
+    );
     run(cli, &FetchArgs { names: Vec::new() })
 }

@@ -125,8 +125,9 @@ impl Cli {
     pub fn db_path(&self) -> Result<PathBuf> {
         match &self.db {
             Some(p) if !p.as_os_str().is_empty() => Ok(p.clone()),
-            _ => crate::config::default_db_path()
-                .context("cannot find a home for the database: set --db, KETLIT_DB, XDG_DATA_HOME or HOME"),
+            _ => crate::config::default_db_path().context(
+                "cannot find a home for the database: set --db, KETLIT_DB, XDG_DATA_HOME or HOME",
+            ),
         }
     }
 
@@ -135,7 +136,9 @@ impl Cli {
     }
 
     pub fn load_config(&self) -> Result<Config> {
-        Ok(Config::load(self.config.as_deref().filter(|p| !p.as_os_str().is_empty()))?)
+        Ok(Config::load(
+            self.config.as_deref().filter(|p| !p.as_os_str().is_empty()),
+        )?)
     }
 }
 
@@ -164,13 +167,19 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind::*;
-            if matches!(e.kind(), DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand) {
+            if matches!(
+                e.kind(),
+                DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
             let text = e.to_string();
             let first = text.lines().next().unwrap_or("bad arguments");
-            eprintln!("ketlit: {} (see ketlit --help)", first.trim_start_matches("error: "));
+            eprintln!(
+                "ketlit: {} (see ketlit --help)",
+                first.trim_start_matches("error: ")
+            );
             return ExitCode::from(1);
         }
     };

@@ -64,7 +64,10 @@ pub fn date(d: Option<DateTime<Utc>>) -> String {
 }
 
 pub fn datetime(d: Option<DateTime<Utc>>) -> String {
-    d.map_or_else(|| "-".into(), |d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+    d.map_or_else(
+        || "-".into(),
+        |d| d.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
 }
 
 /// Writes entries in `format` to stdout.
@@ -85,8 +88,17 @@ pub fn print_entries(rows: &[EntrySummary], format: OutputFormat) -> Result<()> 
         OutputFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record([
-                "id", "published", "title", "journal", "doi", "pmid", "pmcid", "nct_id", "link",
-                "sources", "tags",
+                "id",
+                "published",
+                "title",
+                "journal",
+                "doi",
+                "pmid",
+                "pmcid",
+                "nct_id",
+                "link",
+                "sources",
+                "tags",
             ])?;
             for r in rows {
                 let o = |s: &Option<String>| s.clone().unwrap_or_default();
@@ -112,7 +124,14 @@ pub fn print_entries(rows: &[EntrySummary], format: OutputFormat) -> Result<()> 
             // id, date and sources take fixed columns; the title gets the rest.
             let (idw, datew, srcw) = (6, 10, 18);
             let titlew = width.saturating_sub(idw + datew + srcw + 3).max(20);
-            writeln!(out, "{:>idw$} {} {} {}", "ID", fit("DATE", datew), fit("SOURCES", srcw), "TITLE")?;
+            writeln!(
+                out,
+                "{:>idw$} {} {} {}",
+                "ID",
+                fit("DATE", datew),
+                fit("SOURCES", srcw),
+                "TITLE"
+            )?;
             for r in rows {
                 writeln!(
                     out,

@@ -26,19 +26,25 @@ fn parse_kind(s: &str) -> Result<Kind, String> {
 }
 
 pub fn run(cli: &Cli, args: &ParseArgs) -> Result<ExitCode> {
-    let (bytes, content_type) = if args.source.starts_with("http://") || args.source.starts_with("https://") {
-        let cfg = cli.load_config()?;
-        let fetcher = Fetcher::new(&cfg.http.settings())?;
-        let rt = super::runtime()?;
-        match rt.block_on(fetcher.get(&args.source, &Validators::default()))? {
-            FetchOutcome::Modified { body, content_type, .. } => (body, content_type),
-            FetchOutcome::NotModified { .. } => anyhow::bail!("{}: server answered 304 Not Modified", args.source),
-        }
-    } else {
-        let bytes = std::fs::read(&args.source).with_context(|| args.source.clone())?;
-        (bytes, None)
-    };
-    let parsed = crate::parse::parse_document(&bytes, content_type.as_deref(), args.kind, &args.source)?;
+    let (bytes, content_type) =
+        if args.source.starts_with("http://") || args.source.starts_with("https://") {
+            let cfg = cli.load_config()?;
+            let fetcher = Fetcher::new(&cfg.http.settings())?;
+            let rt = super::runtime()?;
+            match rt.block_on(fetcher.get(&args.source, &Validators::default()))? {
+                FetchOutcome::Modified {
+                    body, content_type, ..
+                } => (body, content_type),
+                FetchOutcome::NotModified { .. } => {
+                    anyhow::bail!("{}: server answered 304 Not Modified", args.source)
+                }
+            }
+        } else {
+            let bytes = std::fs::read(&args.source).with_context(|| args.source.clone())?;
+            (bytes, None)
+        };
+    let parsed =
+        crate::parse::parse_document(&bytes, content_type.as_deref(), args.kind, &args.source)?;
     println!("{}", serde_json::to_string_pretty(&parsed)?);
     Ok(ExitCode::SUCCESS)
 }

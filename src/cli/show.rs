@@ -76,7 +76,13 @@ fn print_text(d: &EntryDetail) -> Result<()> {
     writeln!(o, "  First seen  {}", datetime(d.first_seen))?;
     writeln!(o, "  Journal     {}", or_dash(&s.journal))?;
     if !d.authors.is_empty() {
-        writeln!(o, "{}", wrap(&d.authors.join(", "), 84, "              ").trim_end().replacen("              ", "  Authors     ", 1))?;
+        writeln!(
+            o,
+            "{}",
+            wrap(&d.authors.join(", "), 84, "              ")
+                .trim_end()
+                .replacen("              ", "  Authors     ", 1)
+        )?;
     }
     writeln!(o, "  Link        {}", or_dash(&s.link))?;
     writeln!(o)?;
@@ -86,7 +92,10 @@ fn print_text(d: &EntryDetail) -> Result<()> {
         None => writeln!(o, "    DOI       -")?,
     }
     match &s.pmid {
-        Some(p) => writeln!(o, "    PMID      {p}  (https://pubmed.ncbi.nlm.nih.gov/{p}/)")?,
+        Some(p) => writeln!(
+            o,
+            "    PMID      {p}  (https://pubmed.ncbi.nlm.nih.gov/{p}/)"
+        )?,
         None => writeln!(o, "    PMID      -")?,
     }
     writeln!(o, "    PMCID     {}", or_dash(&s.pmcid))?;
@@ -94,7 +103,13 @@ fn print_text(d: &EntryDetail) -> Result<()> {
     writeln!(o)?;
     writeln!(o, "  Seen in {} source(s)", d.seen_in.len())?;
     for x in &d.seen_in {
-        writeln!(o, "    {:<24} first {}  last {}", x.feed, datetime(x.first_seen), datetime(x.last_seen))?;
+        writeln!(
+            o,
+            "    {:<24} first {}  last {}",
+            x.feed,
+            datetime(x.first_seen),
+            datetime(x.last_seen)
+        )?;
         writeln!(o, "      guid {}", x.guid)?;
         if let Some(l) = x.link.as_ref().filter(|l| **l != x.guid) {
             writeln!(o, "      link {l}")?;

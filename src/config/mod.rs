@@ -261,12 +261,21 @@ impl Source<'_> {
 }
 
 fn parse_cron(src: &Source, s: &Spanned<String>, key: &str) -> Result<String, ConfigError> {
-    crate::schedule::parse_cron(s.get_ref())
-        .map_err(|e| src.key_error(s.span(), key, format!("bad cron expression {:?}: {e}", s.get_ref())))?;
+    crate::schedule::parse_cron(s.get_ref()).map_err(|e| {
+        src.key_error(
+            s.span(),
+            key,
+            format!("bad cron expression {:?}: {e}", s.get_ref()),
+        )
+    })?;
     Ok(s.get_ref().clone())
 }
 
-fn positive<T: PartialEq + Default + Copy>(src: &Source, v: &Spanned<T>, key: &str) -> Result<T, ConfigError> {
+fn positive<T: PartialEq + Default + Copy>(
+    src: &Source,
+    v: &Spanned<T>,
+    key: &str,
+) -> Result<T, ConfigError> {
     if *v.get_ref() == T::default() {
         return Err(src.key_error(v.span(), key, "must be greater than 0"));
     }
@@ -355,7 +364,11 @@ fn feed(src: &Source, f: RawFeed) -> Result<FeedConfig, ConfigError> {
             ));
         }
         Err(e) => {
-            return Err(src.key_error(f.url.span(), "url", format!("feed {name}: {url:?} is not a URL: {e}")));
+            return Err(src.key_error(
+                f.url.span(),
+                "url",
+                format!("feed {name}: {url:?} is not a URL: {e}"),
+            ));
         }
     }
     let kind = match &f.kind {
@@ -365,7 +378,11 @@ fn feed(src: &Source, f: RawFeed) -> Result<FeedConfig, ConfigError> {
             src.key_error(
                 k.span(),
                 "kind",
-                format!("feed {name}: unknown kind {:?} (expected one of {})", k.get_ref(), known.join(", ")),
+                format!(
+                    "feed {name}: unknown kind {:?} (expected one of {})",
+                    k.get_ref(),
+                    known.join(", ")
+                ),
             )
         })?,
     };
@@ -431,7 +448,10 @@ impl Config {
                 if let Some(other) = cfg.feeds.iter().find(|g| g.name == f.name) {
                     return Err(ConfigError::Io {
                         file: file.to_string(),
-                        message: format!("feed name {:?} is also defined in {}", f.name, other.origin),
+                        message: format!(
+                            "feed name {:?} is also defined in {}",
+                            f.name, other.origin
+                        ),
                     });
                 }
                 cfg.feeds.push(f);

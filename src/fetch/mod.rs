@@ -41,7 +41,10 @@ pub enum FetchOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error("HTTP {code}")]
-    Status { code: u16, retry_after: Option<RetryAfter> },
+    Status {
+        code: u16,
+        retry_after: Option<RetryAfter>,
+    },
 }
 impl FetchError {
     pub fn is_transient(&self) -> bool {
@@ -60,6 +63,9 @@ impl Fetcher {
         Ok(Fetcher)
     }
     pub async fn get(&self, _: &str, _: &Validators) -> Result<FetchOutcome, FetchError> {
-        Err(FetchError::Status { code: 500, retry_after: None })
+        Err(FetchError::Status {
+            code: 500,
+            retry_after: None,
+        })
     }
 }

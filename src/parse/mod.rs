@@ -12,5 +12,7 @@ pub fn parse_document(
     _kind: Kind,
     origin: &str,
 ) -> Result<ParsedFeed, ParseError> {
-    Err(ParseError { origin: origin.into() })
+    Err(ParseError {
+        origin: origin.into(),
+    })
 }

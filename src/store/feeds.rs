@@ -99,7 +99,8 @@ pub struct FeedUpdate {
     pub next_due: NextDue,
 }
 
-const FEED_COLUMNS: &str = "id, name, url, kind, enabled, in_config, title, format, etag, last_modified,
+const FEED_COLUMNS: &str =
+    "id, name, url, kind, enabled, in_config, title, format, etag, last_modified,
     last_fetch_at, last_success_at, last_status, last_http_status, last_error, consecutive_errors,
     next_due_at, next_due_reason, entries_total, filtered_out";
 

@@ -47,7 +47,10 @@ struct Fields {
 }
 
 fn nonempty(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 impl Fields {
@@ -113,7 +116,11 @@ impl Fields {
             self.journal.len(),
             self.link.clone(),
             (self.published, self.updated, self.first_seen),
-            (self.categories.len(), self.mesh.len(), self.publication_types.len()),
+            (
+                self.categories.len(),
+                self.mesh.len(),
+                self.publication_types.len(),
+            ),
         );
         fn gap(mine: &mut Option<String>, theirs: &Option<String>) {
             if mine.is_none() {
@@ -166,7 +173,11 @@ impl Fields {
             self.journal.len(),
             self.link.clone(),
             (self.published, self.updated, self.first_seen),
-            (self.categories.len(), self.mesh.len(), self.publication_types.len()),
+            (
+                self.categories.len(),
+                self.mesh.len(),
+                self.publication_types.len(),
+            ),
         );
         before != after
     }
@@ -273,7 +284,10 @@ fn matching_works(tx: &Transaction, f: &Fields) -> rusqlite::Result<Vec<i64>> {
 /// `other` is deleted and its fields fill `keep`'s gaps.
 fn merge_works(tx: &Transaction, keep: i64, other: i64) -> rusqlite::Result<Fields> {
     let theirs = load(tx, other)?;
-    tx.execute("UPDATE sources SET entry_id = ?1 WHERE entry_id = ?2", [keep, other])?;
+    tx.execute(
+        "UPDATE sources SET entry_id = ?1 WHERE entry_id = ?2",
+        [keep, other],
+    )?;
     tx.execute(
         "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
          SELECT ?1, tag, field, phrase, span_start, span_end FROM tags WHERE entry_id = ?2",
@@ -293,7 +307,11 @@ fn merge_works(tx: &Transaction, keep: i64, other: i64) -> rusqlite::Result<Fiel
 
 /// Joins `incoming` to the work(s) it matches (plus `known`, the work its sighting
 /// already points to), merging them into one. Returns the work id, or None if new.
-fn resolve(tx: &Transaction, known: Option<i64>, incoming: &Fields) -> rusqlite::Result<Option<i64>> {
+fn resolve(
+    tx: &Transaction,
+    known: Option<i64>,
+    incoming: &Fields,
+) -> rusqlite::Result<Option<i64>> {
     let mut ids = matching_works(tx, incoming)?;
     if let Some(k) = known {
         ids.push(k);
@@ -328,8 +346,12 @@ pub(super) fn ingest(
         let key = source_key(e);
         let hash = content_hash(e);
         let seen: Option<(i64, i64, String)> = tx
-            .prepare_cached("SELECT id, entry_id, content_hash FROM sources WHERE feed_id = ?1 AND guid = ?2")?
-            .query_row(params![feed_id, key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .prepare_cached(
+                "SELECT id, entry_id, content_hash FROM sources WHERE feed_id = ?1 AND guid = ?2",
+            )?
+            .query_row(params![feed_id, key], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()?;
         match seen {
             Some((source_id, _, old)) if old == hash => {

@@ -49,21 +49,25 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Sqlite {
-            path: shown.clone(),
-            source,
-        })?;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|source| StoreError::Sqlite {
+                path: shown.clone(),
+                source,
+            })?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
         };
-        store.configure().and_then(|()| store.migrate()).map_err(|e| match e {
-            StoreError::Sqlite { source, .. } if is_not_a_db(&source) => StoreError::Other {
-                path: shown.clone(),
-                message: "not a ketlit database (file is not SQLite)".into(),
-            },
-            e => e,
-        })?;
+        store
+            .configure()
+            .and_then(|()| store.migrate())
+            .map_err(|e| match e {
+                StoreError::Sqlite { source, .. } if is_not_a_db(&source) => StoreError::Other {
+                    path: shown.clone(),
+                    message: "not a ketlit database (file is not SQLite)".into(),
+                },
+                e => e,
+            })?;
         Ok(store)
     }
 

@@ -163,8 +163,9 @@ impl Store {
         let run = || -> rusqlite::Result<Vec<EntrySummary>> {
             let mut st = self.conn.prepare(sql)?;
             let params: Vec<&dyn ToSql> = args.iter().map(|a| a.as_ref()).collect();
-            let mut rows: Vec<EntrySummary> =
-                st.query_map(params.as_slice(), summary_from_row)?.collect::<rusqlite::Result<_>>()?;
+            let mut rows: Vec<EntrySummary> = st
+                .query_map(params.as_slice(), summary_from_row)?
+                .collect::<rusqlite::Result<_>>()?;
             for r in &mut rows {
                 self.decorate(r)?;
             }
@@ -186,13 +187,20 @@ impl Store {
         r.tags = self
             .conn
             // Conditions first, then drug: and type: tags.
-            .prepare_cached("SELECT tag FROM tags WHERE entry_id = ?1 ORDER BY instr(tag, ':') > 0, tag")?
+            .prepare_cached(
+                "SELECT tag FROM tags WHERE entry_id = ?1 ORDER BY instr(tag, ':') > 0, tag",
+            )?
             .query_map([r.id], |x| x.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         r.links = self
             .conn
             .prepare_cached("SELECT rel, to_id FROM links WHERE from_id = ?1 ORDER BY rel, to_id")?
-            .query_map([r.id], |x| Ok(Link { rel: x.get(0)?, id: x.get(1)? }))?
+            .query_map([r.id], |x| {
+                Ok(Link {
+                    rel: x.get(0)?,
+                    id: x.get(1)?,
+                })
+            })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(())
     }
