@@ -126,11 +126,10 @@ pub fn print_entries(rows: &[EntrySummary], format: OutputFormat) -> Result<()> 
             let titlew = width.saturating_sub(idw + datew + srcw + 3).max(20);
             writeln!(
                 out,
-                "{:>idw$} {} {} {}",
+                "{:>idw$} {} {} TITLE",
                 "ID",
                 fit("DATE", datew),
                 fit("SOURCES", srcw),
-                "TITLE"
             )?;
             for r in rows {
                 writeln!(
