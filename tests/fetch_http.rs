@@ -278,6 +278,21 @@ async fn dripping_server_is_cut_by_total_timeout() {
 }
 
 #[tokio::test]
+async fn silent_server_is_cut_by_timeout() {
+    let server = TestServer::start(Routes::new().reply("/", Reply::ok("x").wire(Wire::Hang))).await;
+    let fetcher = fetcher_with(|s| s.timeout = Duration::from_secs(1));
+    let started = Instant::now();
+    let err = fetcher.get(&server.url("/"), &none()).await.unwrap_err();
+    assert_eq!(
+        err,
+        FetchError::Timeout {
+            after: Duration::from_secs(1)
+        }
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
 async fn error_statuses_are_classified() {
     let routes = Routes::new()
         .reply("/500", Reply::status(500))

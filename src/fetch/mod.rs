@@ -340,6 +340,18 @@ mod tests {
     }
 
     #[test]
+    fn fetcher_is_shareable_and_rejects_bad_settings() {
+        fn shareable<T: Send + Sync + Clone + 'static>() {}
+        shareable::<Fetcher>();
+        let bad = HttpSettings {
+            user_agent: "ketlit\nInjected: yes".into(),
+            ..HttpSettings::default()
+        };
+        assert!(matches!(Fetcher::new(&bad), Err(FetchError::Client(_))));
+        assert!(Fetcher::new(&HttpSettings::default()).is_ok());
+    }
+
+    #[test]
     fn only_http_urls_are_accepted() {
         assert!(parse_http_url("https://example.org/feed").is_ok());
         for bad in [

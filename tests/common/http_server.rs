@@ -58,6 +58,8 @@ pub enum Wire {
     Drip(Duration),
     /// Accepts the connection and closes it without answering.
     CloseImmediately,
+    /// Reads the request and then never answers (until the test ends).
+    Hang,
     /// Streams `decoded_len` zero bytes gzip-compressed, generated on the fly
     /// without Content-Length; stops as soon as the client hangs up.
     GzipZeros { decoded_len: u64 },
@@ -312,6 +314,9 @@ async fn serve(
     }
     match reply.wire {
         Wire::CloseImmediately => {}
+        Wire::Hang => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
         Wire::Normal => {
             let body = reply.encoded_body();
             let mut out = reply.head(Some(body.len()));
