@@ -239,7 +239,6 @@ impl Fetcher {
             .is_none()
             .then(|| response.content_length())
             .flatten();
-        // No let-chains: the crate's MSRV (1.85) predates them.
         if declared.is_some_and(|len| len > limit) {
             return Err(FetchError::TooLarge { limit });
         }
