@@ -9,7 +9,7 @@ use chrono::Utc;
 use futures_util::StreamExt;
 
 use crate::config::{Config, FeedConfig};
-use crate::fetch::{FetchError, FetchOutcome, Fetcher};
+use crate::fetch::{FetchOutcome, Fetcher};
 use crate::model::{ParsedFeed, RawEntry};
 use crate::relevance::FilterDoc;
 use crate::schedule;
@@ -199,7 +199,7 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
             }
         }
         Err(e) => {
-            let retry = retry_after(&e);
+            let retry = e.retry_after().map(|r| r.delay());
             record_failure(
                 ctx,
                 feed,
@@ -211,16 +211,6 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
             )
             .await
         }
-    }
-}
-
-fn retry_after(e: &FetchError) -> Option<Duration> {
-    match e {
-        FetchError::Status {
-            retry_after: Some(r),
-            ..
-        } => Some(r.0),
-        _ => None,
     }
 }
 
