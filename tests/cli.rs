@@ -1,0 +1,368 @@
+//! End-to-end tests of the real `ketlit` binary against feeds served from 127.0.0.1,
+//! with a real SQLite file in a temp directory.
+
+#[path = "common/http_server.rs"]
+mod http_server;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use http_server::{Reply, Request, Routes, TestServer};
+use serde_json::Value;
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("data/ketlit.db")
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    /// Writes a config holding only `feeds` (name, url, extra TOML lines).
+    fn write_config(&self, http: &str, feeds: &[(&str, String, &str)]) {
+        let mut text = format!(
+            "include_builtin_feeds = false\n[http]\nuser_agent = \"ketlit-test/1\"\nper_host_interval_ms = 0\ntimeout_secs = 10\n{http}\n"
+        );
+        for (name, url, extra) in feeds {
+            text.push_str(&format!("\n[[feed]]\nname = \"{name}\"\nurl = \"{url}\"\n{extra}\n"));
+        }
+        std::fs::write(self.config(), text).unwrap();
+    }
+
+    /// Runs the binary off the async runtime (the test server lives on it).
+    async fn run(&self, args: &[&str]) -> Output {
+        let (db, config, home) = (self.db(), self.config(), self.dir.path().to_path_buf());
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        tokio::task::spawn_blocking(move || {
+            assert_cmd::Command::cargo_bin("ketlit")
+                .unwrap()
+                .args(&args)
+                .env("KETLIT_DB", db)
+                .env("KETLIT_CONFIG", config)
+                .env("HOME", home)
+                .env_remove("XDG_CONFIG_HOME")
+                .env_remove("XDG_DATA_HOME")
+                .env_remove("RUST_LOG")
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(args).await;
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout))
+        })
+    }
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A feed that answers 304 when the client sends back its ETag.
+fn conditional(body: Vec<u8>, etag: &'static str) -> impl Fn(&Request) -> Reply + Send + Sync {
+    move |req| {
+        if req.header("if-none-match") == Some(etag) {
+            Reply::not_modified().header("ETag", etag)
+        } else {
+            Reply::ok(body.clone())
+                .header("Content-Type", "application/rss+xml")
+                .header("ETag", etag)
+                .header("Last-Modified", "Wed, 01 May 2024 10:00:00 GMT")
+        }
+    }
+}
+
+fn count(v: &Value) -> usize {
+    v.as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_pass_stores_then_304_pass_writes_nothing() {
+    let server = TestServer::start(Routes::new().handle(
+        "/pubmed.xml",
+        conditional(fixture("feeds/pubmed_rss2.xml"), "\"v1\""),
+    ))
+    .await;
+    let env = Env::new();
+    env.write_config("", &[("pubmed-rss", server.url("/pubmed.xml"), "")]);
+
+    let out = env.run(&["fetch"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("pubmed-rss"), "{}", stdout(&out));
+    let first = env.json(&["list", "--format", "json", "--limit", "0"]).await;
+    assert!(count(&first) >= 2, "{first}");
+    assert_eq!(server.requests_to("/pubmed.xml")[0].header("user-agent"), Some("ketlit-test/1"));
+
+    let db_before = std::fs::metadata(env.db()).unwrap().len();
+    let out = env.run(&["fetch"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("not modified"), "{}", stdout(&out));
+    let second = server.requests_to("/pubmed.xml")[1].clone();
+    assert_eq!(second.header("if-none-match"), Some("\"v1\""));
+    assert_eq!(second.header("if-modified-since"), Some("Wed, 01 May 2024 10:00:00 GMT"));
+    let again = env.json(&["list", "--format", "json", "--limit", "0"]).await;
+    assert_eq!(first, again, "a 304 changes no entry");
+    assert_eq!(std::fs::metadata(env.db()).unwrap().len(), db_before);
+
+    let feeds = env.json(&["feeds", "list", "--format", "json"]).await;
+    assert_eq!(feeds[0]["last_status"], "not-modified");
+    assert_eq!(feeds[0]["etag"], "\"v1\"");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_feed_does_not_stop_the_good_one_and_fetch_exits_2() {
+    let server = TestServer::start(
+        Routes::new()
+            .reply("/good.xml", Reply::ok(fixture("feeds/pubmed_rss2.xml")))
+            .reply("/down.xml", Reply::status(500))
+            .reply("/garbage.xml", Reply::ok(b"<rss><channel><item><title>x</item>".to_vec())),
+    )
+    .await;
+    let env = Env::new();
+    env.write_config(
+        "",
+        &[
+            ("good", server.url("/good.xml"), ""),
+            ("down", server.url("/down.xml"), ""),
+            ("garbage", server.url("/garbage.xml"), ""),
+        ],
+    );
+    let out = env.run(&["fetch"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("down") && text.contains("FAILED: HTTP 500"), "{text}");
+    assert!(text.contains("garbage") && text.contains("line"), "{text}");
+    assert!(count(&env.json(&["list", "--format", "json"]).await) >= 2);
+
+    let feeds = env.json(&["feeds", "list", "--format", "json"]).await;
+    let by_name = |n: &str| feeds.as_array().unwrap().iter().find(|f| f["name"] == n).unwrap().clone();
+    assert_eq!(by_name("down")["consecutive_errors"], 1);
+    assert_eq!(by_name("down")["last_http_status"], 500);
+    assert_eq!(by_name("good")["last_status"], "ok");
+    assert!(by_name("garbage")["last_error"].as_str().unwrap().contains("garbage"));
+    let table = env.run(&["feeds", "list"]).await;
+    assert!(stdout(&table).contains("last error: HTTP 500"), "{}", stdout(&table));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_doi_in_two_feeds_is_one_entry_with_two_sources() {
+    let server = TestServer::start(
+        Routes::new()
+            .reply("/pubmed.xml", Reply::ok(fixture("feeds/pubmed_rss2.xml")))
+            .reply("/nature.rss", Reply::ok(fixture("feeds/nature_rdf.xml"))),
+    )
+    .await;
+    let env = Env::new();
+    env.write_config(
+        "",
+        &[
+            ("pubmed-rss", server.url("/pubmed.xml"), ""),
+            ("nature", server.url("/nature.rss"), ""),
+        ],
+    );
+    let out = env.run(&["fetch"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let all = env.json(&["list", "--format", "json", "--limit", "0"]).await;
+    let shared: Vec<&Value> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["doi"] == "10.1038/s41380-024-02501-1")
+        .collect();
+    assert_eq!(shared.len(), 1, "{all:#}");
+    let mut sources: Vec<String> = shared[0]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    sources.sort();
+    assert_eq!(sources, vec!["nature", "pubmed-rss"]);
+    let id = shared[0]["id"].as_i64().unwrap().to_string();
+    let shown = env.json(&["show", &id, "--format", "json"]).await;
+    assert_eq!(shown["seen_in"].as_array().unwrap().len(), 2);
+    assert!(shown["pmid"].is_string(), "PubMed's PMID joins the Nature sighting: {shown:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn windows_1252_feed_is_stored_as_correct_utf8() {
+    let server = TestServer::start(Routes::new().reply(
+        "/cp1252.xml",
+        Reply::ok(fixture("feeds/windows1252_rss2.xml")).header("Content-Type", "text/xml"),
+    ))
+    .await;
+    let env = Env::new();
+    env.write_config("", &[("cp1252", server.url("/cp1252.xml"), "")]);
+    let out = env.run(&["fetch"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let all = env.json(&["list", "--format", "json"]).await;
+    let titles: String = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["title"].as_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(titles.contains("Montréal"), "{titles}");
+    assert!(titles.contains('\u{2019}') || titles.contains('\u{201c}'), "{titles}");
+    assert!(!titles.contains('\u{fffd}'), "{titles}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_body_is_refused_and_nothing_is_stored() {
+    let mut big = fixture("feeds/pubmed_rss2.xml");
+    big.extend(std::iter::repeat_n(b' ', 50_000));
+    let server = TestServer::start(Routes::new().reply("/big.xml", Reply::ok(big))).await;
+    let env = Env::new();
+    env.write_config("max_body_bytes = 20000", &[("big", server.url("/big.xml"), "")]);
+    let out = env.run(&["fetch"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stdout(&out).contains("larger than 20000 bytes"), "{}", stdout(&out));
+    assert_eq!(count(&env.json(&["list", "--format", "json"]).await), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_search_and_show_round_trip_in_json() {
+    let server = TestServer::start(
+        Routes::new()
+            .reply("/pubmed.xml", Reply::ok(fixture("feeds/pubmed_rss2.xml")))
+            .reply("/arxiv.xml", Reply::ok(fixture("feeds/arxiv_atom.xml"))),
+    )
+    .await;
+    let env = Env::new();
+    env.write_config(
+        "",
+        &[
+            ("pubmed-rss", server.url("/pubmed.xml"), ""),
+            ("arxiv", server.url("/arxiv.xml"), "kind = \"atom\""),
+        ],
+    );
+    assert!(env.run(&["fetch"]).await.status.success());
+    let all = env.json(&["list", "--format", "json", "--limit", "0"]).await;
+    let first = &all[0];
+    for key in ["id", "title", "link", "published", "journal", "doi", "pmid", "pmcid", "nct_id", "sources", "tags", "links"] {
+        assert!(first.get(key).is_some(), "list json lacks {key}: {first:#}");
+    }
+    // Newest first.
+    let dates: Vec<&str> = all.as_array().unwrap().iter().filter_map(|e| e["published"].as_str()).collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted);
+
+    let only_arxiv = env.json(&["list", "--source", "arxiv", "--format", "json"]).await;
+    assert!(count(&only_arxiv) >= 1);
+    assert!(only_arxiv.as_array().unwrap().iter().all(|e| e["sources"] == serde_json::json!(["arxiv"])));
+
+    let hits = env.json(&["search", "esketamine", "--format", "json"]).await;
+    assert!(count(&hits) >= 1, "{hits}");
+    let top = &hits[0];
+    assert!(top["title"].as_str().unwrap().to_lowercase().contains("esketamine"), "{top}");
+
+    let jsonl = env.run(&["list", "--format", "jsonl", "--limit", "2"]).await;
+    let lines: Vec<&str> = std::str::from_utf8(&jsonl.stdout).unwrap().lines().collect();
+    assert_eq!(lines.len(), 2);
+    for l in lines {
+        serde_json::from_str::<Value>(l).unwrap();
+    }
+    let csv = env.run(&["list", "--format", "csv", "--limit", "1"]).await;
+    assert!(stdout(&csv).starts_with("id,published,title"));
+
+    let id = top["id"].as_i64().unwrap().to_string();
+    let shown = env.json(&["show", &id, "--format", "json"]).await;
+    assert_eq!(shown["id"], top["id"]);
+    assert!(shown["abstract"].is_string());
+    assert!(!shown["seen_in"].as_array().unwrap().is_empty());
+    let text = env.run(&["show", &id]).await;
+    let text = stdout(&text);
+    assert!(text.contains("Identifiers") && text.contains("Seen in 1 source(s)"), "{text}");
+
+    let table = env.run(&["list", "--format", "table"]).await;
+    assert!(stdout(&table).lines().all(|l| unicode_width_ok(l, 100)), "{}", stdout(&table));
+}
+
+fn unicode_width_ok(line: &str, max: usize) -> bool {
+    line.chars().count() <= max
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_config_bad_flag_and_missing_entry_are_one_line_errors_with_exit_1() {
+    let env = Env::new();
+    std::fs::write(env.config(), "[[feed]]\nname = \"x\"\nurl = \"https://x.org/f\"\nkind = \"podcast\"\n").unwrap();
+    let out = env.run(&["fetch"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("config.toml: line 4: key `kind`"), "{err}");
+
+    std::fs::write(env.config(), "[schedule]\ndefault = \"hourly\"\n").unwrap();
+    let err = stderr(&env.run(&["list"]).await);
+    assert!(err.contains("line 2: key `default`: bad cron expression"), "{err}");
+
+    env.write_config("", &[]);
+    let out = env.run(&["list", "--limt", "3"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("--limt"), "{err}");
+
+    let out = env.run(&["list", "--since", "last tuesday"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--since"), "{}", stderr(&out));
+
+    let out = env.run(&["show", "424242"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no entry with id 424242"));
+
+    let out = env.run(&["fetch", "nope"]).await;
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn parse_prints_the_interface_json_and_names_the_line_of_a_malformed_file() {
+    let env = Env::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let good = dir.join("real/biorxiv/rss_1.0_biorxiv.xml");
+    let v = env.json(&["parse", good.to_str().unwrap()]).await;
+    assert_eq!(v["feed"]["format"], "rss1");
+    let e = &v["entries"][0];
+    for key in ["guid", "title", "link", "summary", "published", "updated", "authors", "doi", "pmid", "pmcid", "nct_id", "journal", "categories", "mesh", "publication_types"] {
+        assert!(e.get(key).is_some(), "parse json lacks {key}");
+    }
+    assert!(e["doi"].as_str().unwrap().starts_with("10.1101/"));
+
+    let bad = dir.join("feeds/malformed_unclosed.xml");
+    let out = env.run(&["parse", bad.to_str().unwrap()]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("malformed_unclosed.xml") && err.contains("line"), "{err}");
+
+    let server = TestServer::start(Routes::new().reply("/a.xml", Reply::ok(fixture("feeds/pubmed_rss2.xml")))).await;
+    let v = env.json(&["parse", &server.url("/a.xml")]).await;
+    assert_eq!(v["feed"]["format"], "rss2");
+}
