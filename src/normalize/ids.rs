@@ -189,6 +189,7 @@ pub fn normalize_pmcid(s: &str) -> Option<String> {
             "https://europepmc.org/article/pmc/",
             "info:pmcid/",
             "pmcid:",
+            "pmc:",
             "pmcid ",
         ],
     )
@@ -311,6 +312,7 @@ mod tests {
             normalize_pmcid("https://pmc.ncbi.nlm.nih.gov/articles/PMC11012345/"),
             want
         );
+        assert_eq!(normalize_pmcid("pmc:PMC11012345"), want);
         assert_eq!(normalize_pmcid("11012345"), None);
         assert_eq!(normalize_pmcid("PMC"), None);
     }

@@ -285,16 +285,8 @@ fn take_entry_link(e: &mut RawEntry, s: &BytesStart<'_>, first_plain: &mut Optio
         return;
     }
     match rel.as_deref() {
-        Some("alternate") => {
-            if e.link.is_none() {
-                e.link = Some(href);
-            }
-        }
-        None => {
-            if first_plain.is_none() {
-                *first_plain = Some(href);
-            }
-        }
+        Some("alternate") if e.link.is_none() => e.link = Some(href),
+        None if first_plain.is_none() => *first_plain = Some(href),
         _ => {}
     }
 }

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::{ParseError, finish_entry, fuller, non_empty, split_authors};
 use crate::model::{FeedInfo, Format, ParsedFeed, RawEntry};
 use crate::normalize::dates::parse_date;
+use crate::normalize::ids::find_doi_in;
 use crate::normalize::text::{clean_inline, collapse_ws, html_to_text};
 
 const VERSION_PREFIX: &str = "https://jsonfeed.org/version/";
@@ -83,8 +84,11 @@ fn entry(it: Item) -> RawEntry {
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
     };
+    // external_url often is the article itself (a DOI link) while url is the post.
+    let external_doi = it.external_url.as_deref().and_then(find_doi_in);
     let mut e = RawEntry {
         guid,
+        doi: external_doi,
         title: it.title.as_deref().map(clean_inline).and_then(non_empty),
         link: it.url.or(it.external_url).filter(|u| !u.trim().is_empty()),
         published: it.date_published.as_deref().and_then(parse_date),

@@ -353,12 +353,22 @@ pub(crate) fn ends_with_root_close(text: &str, qname: &str) -> bool {
 /// split on `;`; split on ` and ` / ` & `; split on `,` only when a piece has
 /// three or more comma-separated parts ("Smith J, Doe A, Lee K"), so a single
 /// inverted name like "Smith, J." or "Smith, John" is kept whole. An ambiguous
-/// two-part "Smith J, Doe A" stays one string. A leading "and " is dropped.
+/// two-part "Smith J, Doe A" stays one string. Lists of inverted names
+/// ("Lapalu, N., Simon, A.": every second part is initials) are re-paired.
+/// A leading "and " is dropped.
 pub(crate) fn split_authors(raw: &str, out: &mut Vec<String>) {
     for part in raw.split(';') {
         for piece in split_on_and(part) {
             let commas: Vec<&str> = piece.split(',').collect();
-            if commas.len() >= 3 {
+            if commas.len() >= 2
+                && commas.len() % 2 == 0
+                && commas.iter().skip(1).step_by(2).all(|c| is_initials(c))
+            {
+                // "LAPALU, N., SIMON, A., Lu, A." — inverted names, paired back up.
+                for pair in commas.chunks(2) {
+                    push_author(&format!("{}, {}", pair[0].trim(), pair[1].trim()), out);
+                }
+            } else if commas.len() >= 3 {
                 for c in commas {
                     push_author(c, out);
                 }
@@ -367,6 +377,16 @@ pub(crate) fn split_authors(raw: &str, out: &mut Vec<String>) {
             }
         }
     }
+}
+
+/// "N.", "P.-L.", "R. J.", "JA": initials, not a person's name.
+fn is_initials(s: &str) -> bool {
+    let s = s.trim();
+    let letters = s.chars().filter(|c| c.is_alphabetic()).count();
+    letters > 0
+        && s.chars()
+            .all(|c| c.is_uppercase() || matches!(c, '.' | '-' | ' '))
+        && (s.contains('.') || letters <= 3)
 }
 
 fn split_on_and(s: &str) -> Vec<&str> {
@@ -495,6 +515,7 @@ mod tests {
         split_authors("Brown P, Green Q, and White R", &mut v);
         split_authors("Black S and Grey T", &mut v);
         split_authors("Smith, J.", &mut v);
+        split_authors(" LAPALU, N., Plaumann, P.-L., O'Connell, R. J. ", &mut v);
         assert_eq!(
             v,
             [
@@ -505,7 +526,10 @@ mod tests {
                 "Green Q",
                 "White R",
                 "Black S",
-                "Grey T"
+                "Grey T",
+                "LAPALU, N.",
+                "Plaumann, P.-L.",
+                "O'Connell, R. J."
             ]
         );
     }

@@ -59,10 +59,22 @@ pub(crate) fn parse(
     }
 
     let ns = Namespaces::new(&channel);
+    // Channel-level prism:publicationName is explicit journal metadata (bioRxiv,
+    // Nature), unlike the channel title, so it is the items' fallback journal.
+    let channel_journal = ext_values(channel.extensions(), &ns.prism, "publicationName")
+        .next()
+        .map(clean_inline)
+        .and_then(non_empty);
     let entries = channel
         .items()
         .iter()
-        .map(|item| entry(item, &ns))
+        .map(|item| {
+            let mut e = entry(item, &ns);
+            if e.journal.is_none() {
+                e.journal.clone_from(&channel_journal);
+            }
+            e
+        })
         .collect();
     Ok(ParsedFeed {
         feed: FeedInfo {
