@@ -290,3 +290,61 @@ fn hostile_input_never_panics() {
     let feed = parse_document(entity_storm.as_bytes(), None, Kind::Auto, "storm");
     assert!(feed.is_ok());
 }
+
+#[test]
+fn html_pages_are_not_feeds() {
+    let pages: [&[u8]; 4] = [
+        b"<!doctype html>\n<html><head><meta charset=utf-8></head></html>",
+        b"\xef\xbb\xbf<!DOCTYPE html><!-- c --><html lang=\"en\"><body>x</body></html>",
+        b"<html>\n<body><p>unclosed<br></body>",
+        b"  \n<HTML><BODY>Moved</BODY></HTML>",
+    ];
+    for page in pages {
+        let msg = parse_document(page, Some("text/html"), Kind::Auto, "page")
+            .err()
+            .map(|e| e.to_string());
+        let msg = msg.unwrap_or_default();
+        assert!(msg.starts_with("page: not a feed: root element <"), "{msg}");
+        assert!(msg.to_ascii_lowercase().contains("<html>"), "{msg}");
+    }
+}
+
+#[test]
+fn rss_ttl_is_read() {
+    let feed = parse_fixture("feeds/pubmed_rss2.xml").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(feed.feed.ttl_minutes, Some(60));
+}
+
+#[test]
+fn rss_without_channel_is_an_error() {
+    let msg = parse_document(b"<rss><foo/></rss>", None, Kind::Auto, "o")
+        .err()
+        .map(|e| e.to_string());
+    let msg = msg.unwrap_or_default();
+    assert!(msg.starts_with("o: "), "{msg}");
+    assert!(!msg.contains('\n'));
+}
+
+#[test]
+fn large_feed_parses_linearly() {
+    // Not a benchmark: guards against accidental quadratic behaviour.
+    let item = "<item><title>Ketamine &eacute; trial &amp; more</title><link>https://e.org/x</link>\
+<description>&lt;p&gt;Esketamine R&amp;D abstract text NCT01234567 &lt;/p&gt;</description>\
+<pubDate>Wed, 01 May 2024 12:00:00 GMT</pubDate><dc:identifier>doi:10.1000/xyz</dc:identifier></item>\n";
+    let mut doc = String::from(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel><title>T</title>\n",
+    );
+    for _ in 0..20_000 {
+        doc.push_str(item);
+    }
+    doc.push_str("</channel></rss>\n");
+    let start = std::time::Instant::now();
+    let feed =
+        parse_document(doc.as_bytes(), None, Kind::Auto, "big").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(feed.entries.len(), 20_000);
+    assert_eq!(
+        feed.entries[19_999].title.as_deref(),
+        Some("Ketamine é trial & more")
+    );
+    eprintln!("parsed {} bytes in {:?}", doc.len(), start.elapsed());
+}

@@ -126,11 +126,15 @@ fn tag_end(b: &[u8], at: usize) -> Option<usize> {
         b'>' | b'/' | b' ' | b'\t' | b'\n' | b'\r' => {}
         _ => return None,
     }
-    // Quote-aware scan so `<a title="x>y">` is one tag; a `<` inside means this
-    // was not a tag after all (e.g. "a <b and c <d>").
+    // Quote-aware scan so `<a title="x>y">` is one tag; a `<` anywhere (even
+    // inside quotes) means this was not a tag after all ("a <b and c <d>"), and
+    // bounds every scan by the next `<`, keeping hostile input linear.
     let mut quote = 0u8;
     while j < b.len() {
         let c = b[j];
+        if c == b'<' {
+            return None;
+        }
         if quote != 0 {
             if c == quote {
                 quote = 0;
@@ -139,8 +143,6 @@ fn tag_end(b: &[u8], at: usize) -> Option<usize> {
             quote = c;
         } else if c == b'>' {
             return Some(j + 1);
-        } else if c == b'<' {
-            return None;
         }
         j += 1;
     }
