@@ -348,3 +348,10 @@ fn large_feed_parses_linearly() {
     );
     eprintln!("parsed {} bytes in {:?}", doc.len(), start.elapsed());
 }
+
+#[test]
+fn bad_character_reference_has_a_line() {
+    let doc = b"<?xml version=\"1.0\"?>\n<rss version=\"2.0\">\n<channel>\n<title>x &#xD800; y</title></channel></rss>";
+    let err = parse_document(doc, None, Kind::Auto, "o").err();
+    assert_eq!(err.and_then(|e| e.line()), Some(4));
+}

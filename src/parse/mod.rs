@@ -308,6 +308,16 @@ pub(crate) fn locate_xml_error(text: &str) -> Option<(usize, String)> {
             Ok(Event::End(_)) => {
                 open.pop();
             }
+            // quick-xml does not validate character references itself; the rss
+            // crate does, so a bad one must be located here too.
+            Ok(Event::GeneralRef(r)) if r.is_char_ref() => {
+                if let Err(e) = r.resolve_char_ref() {
+                    return Some((
+                        line_of(text, reader.buffer_position() as usize),
+                        xml_message(&e),
+                    ));
+                }
+            }
             Ok(Event::Eof) => {
                 return open.last().map(|name| {
                     (

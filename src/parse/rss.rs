@@ -23,16 +23,13 @@ pub(crate) fn parse(
 ) -> Result<ParsedFeed, ParseError> {
     // The rss crate only recognises the literal root names `rss` and `rdf:RDF`;
     // an RDF root under another prefix is renamed (start and end tag) first.
-    let text: Cow<'_, str> = if root.qname.ends_with(":RDF") || root.qname == "RDF" {
-        if root.qname == "rdf:RDF" {
-            Cow::Borrowed(text)
-        } else {
-            rename_root(text, root)
-        }
+    let is_rdf = root.qname.rsplit(':').next() == Some("RDF");
+    let text: Cow<'_, str> = if is_rdf && root.qname != "rdf:RDF" {
+        rename_root(text, root)
     } else {
         Cow::Borrowed(text)
     };
-    let root_name = if root.qname.ends_with("RDF") {
+    let root_name = if is_rdf {
         "rdf:RDF"
     } else {
         root.qname.as_str()
@@ -131,7 +128,8 @@ impl Namespaces {
             v
         };
         Namespaces {
-            prism: find("prismstandard.org", "prism"),
+            // prismstandard.org, or purl.org/rss/1.0/modules/prism/ (bioRxiv).
+            prism: find("prism", "prism"),
             dcterms: find("purl.org/dc/terms", "dcterms"),
             atom: find("www.w3.org/2005/Atom", "atom"),
         }
