@@ -1,6 +1,7 @@
 //! Byte-to-UTF-8 decoding of feed documents and the XML pre-pass that makes undeclared HTML entities parseable.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use encoding_rs::{Encoding, UTF_8};
 
@@ -156,7 +157,7 @@ pub fn fix_entities(text: &str) -> Cow<'_, str> {
                 Some(expansion) => {
                     let mut r = String::new();
                     for c in String::from_utf8_lossy(expansion).chars() {
-                        r.push_str(&format!("&#{};", c as u32));
+                        let _ = write!(r, "&#{};", c as u32);
                     }
                     i = at + name_len + 2;
                     Cow::Owned(r)
