@@ -1,1 +1,9 @@
 //! Normalisation helpers shared by every parser: text, identifiers and dates.
+
+pub mod dates;
+pub mod ids;
+pub mod text;
+
+pub use dates::parse_date;
+pub use ids::{find_doi_in, find_nct_ids, normalize_doi, normalize_pmcid, normalize_pmid};
+pub use text::{clean_inline, html_to_text};
