@@ -320,7 +320,7 @@ async fn bad_config_bad_flag_and_missing_entry_are_one_line_errors_with_exit_1()
     assert!(err.contains("config.toml: line 4: key `kind`"), "{err}");
 
     std::fs::write(env.config(), "[schedule]\ndefault = \"hourly\"\n").unwrap();
-    let err = stderr(&env.run(&["list"]).await);
+    let err = stderr(&env.run(&["feeds", "list"]).await);
     assert!(err.contains("line 2: key `default`: bad cron expression"), "{err}");
 
     env.write_config("", &[]);
@@ -362,6 +362,7 @@ async fn parse_prints_the_interface_json_and_names_the_line_of_a_malformed_file(
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("malformed_unclosed.xml") && err.contains("line"), "{err}");
 
+    env.write_config("", &[]);
     let server = TestServer::start(Routes::new().reply("/a.xml", Reply::ok(fixture("feeds/pubmed_rss2.xml")))).await;
     let v = env.json(&["parse", &server.url("/a.xml")]).await;
     assert_eq!(v["feed"]["format"], "rss2");
