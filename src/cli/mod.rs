@@ -147,6 +147,8 @@ fn init_logging(cli: &Cli) {
     let default = match (cli.quiet, cli.verbose, &cli.command) {
         (true, _, _) => "error",
         (_, 0, Command::Daemon) => "info",
+        // fetch prints its own per-feed summary; failures need no second telling.
+        (_, 0, Command::Fetch(_)) => "error",
         (_, 0, _) => "warn",
         (_, 1, _) => "info",
         (_, 2, _) => "debug",
@@ -157,6 +159,7 @@ fn init_logging(cli: &Cli) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
 }
