@@ -1,1 +1,0 @@
-//! Relevance: the feed `filter` query language, parsed once into an AST and evaluated per entry.
