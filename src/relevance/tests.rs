@@ -489,6 +489,65 @@ fn default_filter_on_realistic_entries() {
     }
 }
 
+/// Matching uses packed 8-byte token heads and chunked scans; compare it against a naive
+/// sliding window over `tokenize` on pseudo-random documents whose words share long
+/// prefixes and straddle the 8-byte and 8-token boundaries.
+#[test]
+fn matching_agrees_with_naive_reference() {
+    const VOCAB: &[&str] = &[
+        "a",
+        "ab",
+        "abcdefg",
+        "abcdefgh",
+        "abcdefghi",
+        "abcdefgh1",
+        "abcdefghij",
+        "ketamine",
+        "ketamines",
+        "keta",
+        "k",
+        "é",
+        "ée",
+        "κετα",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize
+    };
+    for _ in 0..400 {
+        let len = next() % 30;
+        let text: Vec<&str> = (0..len).map(|_| VOCAB[next() % VOCAB.len()]).collect();
+        let text = text.join(" ");
+        let doc = title(&text);
+        let toks = tokenize(&text);
+        for _ in 0..10 {
+            let n = 1 + next() % 3;
+            let words: Vec<String> = (0..n)
+                .map(|_| tokenize(VOCAB[next() % VOCAB.len()]).remove(0))
+                .collect();
+            let prefix = next() % 2 == 0;
+            let want = toks.windows(n).any(|w| {
+                w.iter().zip(&words).enumerate().all(|(k, (t, q))| {
+                    if prefix && k == n - 1 {
+                        t.starts_with(q.as_str())
+                    } else {
+                        t == q
+                    }
+                })
+            });
+            let term = Term {
+                field: None,
+                words: words.clone(),
+                prefix,
+            };
+            assert_eq!(term.matches(&doc), want, "{term} in {text:?}");
+        }
+    }
+}
+
 // ---- robustness ----
 
 /// Deterministic pseudo-random strings over the filter's meta-characters: parsing must
