@@ -22,7 +22,7 @@
 //!   `and`/`or`/`not` are ordinary words, and `"AND"` searches for the word "and".
 //! - `-` directly before a term, phrase, group or field scope (`-erratum`, `-"case report"`,
 //!   `-(a OR b)`, `-title:erratum`) means NOT. A hyphen inside a word does not
-//!   (`treatment-resistant`), nor does a lone `-`.
+//!   (`treatment-resistant`); a `-` followed by a space or `)` is an error (no letters).
 //! - A WORD is a run of characters other than whitespace, `(`, `)` and `"`. It is split into
 //!   tokens exactly like document text (see Matching): `treatment-resistant` and `2R,6R-HNK`
 //!   are therefore phrases. A WORD ending in `*` is a PREFIX: its last token matches any
@@ -235,7 +235,8 @@ impl fmt::Display for Expr {
     }
 }
 
-/// A parsed feed filter.
+/// A parsed feed filter. Equality compares the source text; (de)serialises as the source
+/// text, so a config field of this type is validated while the config is read.
 #[derive(Debug, Clone)]
 pub struct Filter {
     source: String,
@@ -273,6 +274,27 @@ impl Filter {
 impl fmt::Display for Filter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.expr.fmt(f)
+    }
+}
+
+impl PartialEq for Filter {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Eq for Filter {}
+
+impl serde::Serialize for Filter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.source)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Filter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let src = String::deserialize(d)?;
+        Filter::parse(&src).map_err(serde::de::Error::custom)
     }
 }
 

@@ -319,7 +319,8 @@ fn term(text: &[char], col: usize, quoted: bool) -> Result<Kind, FilterError> {
         let text: String = text.iter().collect();
         let message = match (quoted, text.trim().is_empty()) {
             (true, true) => "empty phrase".to_owned(),
-            (true, false) => format!("phrase \"{text}\" has no letters or digits"),
+            // The phrase may span lines; keep the message on one.
+            (true, false) => "phrase has no letters or digits".to_owned(),
             (false, _) => format!("term \"{text}\" has no letters or digits"),
         };
         // Point at the opening quote, not inside the phrase.

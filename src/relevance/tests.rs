@@ -208,10 +208,8 @@ fn errors_have_exact_columns() {
         ("a \"b* c\"", "column 5: \"*\" may only end a term"),
         ("keta**", "column 5: \"*\" may only end a term"),
         ("a \"\"", "column 3: empty phrase"),
-        (
-            "a \"--\"",
-            "column 3: phrase \"--\" has no letters or digits",
-        ),
+        ("a \"--\"", "column 3: phrase has no letters or digits"),
+        ("a \"-\n-\"", "column 3: phrase has no letters or digits"),
         ("a ,,", "column 3: term \",,\" has no letters or digits"),
         ("a -", "column 3: term \"-\" has no letters or digits"),
         ("a *", "column 3: term \"*\" has no letters or digits"),
@@ -246,6 +244,24 @@ fn nesting_is_bounded() {
     assert!(err(&nots).contains("nested too deeply"));
     let minuses = format!("{}a", "-".repeat(100_000));
     assert!(err(&minuses).contains("nested too deeply"));
+}
+
+#[test]
+fn serde_uses_the_source_text() {
+    let f: Filter = serde_json::from_str(r#""keta* -title:erratum""#).unwrap();
+    assert_eq!(f.to_string(), "keta* AND NOT title:erratum");
+    assert_eq!(
+        serde_json::to_string(&f).unwrap(),
+        r#""keta* -title:erratum""#
+    );
+    let e = serde_json::from_str::<Filter>(r#""a AND""#).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("column 6: expected a term after AND"),
+        "{e}"
+    );
+    assert_eq!(f, Filter::parse("keta* -title:erratum").unwrap());
+    assert_ne!(f, Filter::parse("keta* NOT title:erratum").unwrap());
 }
 
 #[test]
@@ -557,7 +573,7 @@ fn matching_agrees_with_naive_reference() {
 fn parse_never_panics_on_odd_input() {
     const PIECES: &[&str] = &[
         "(", ")", "\"", "*", ":", "-", " ", " ", "AND", "OR", "NOT", "a", "b", "title", "titel",
-        "é", ",", "\t",
+        "é", ",", "\t", "\n",
     ];
     let doc = FilterDoc::from_entry(&RawEntry {
         title: Some("a b title".into()),
