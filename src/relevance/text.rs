@@ -18,9 +18,10 @@ pub fn tokenize(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// ASCII letters and digits map to their lowercase byte; everything else to 0.
-static ASCII_FOLD: [u8; 128] = {
-    let mut t = [0u8; 128];
+/// ASCII letters and digits map to their lowercase byte; everything else (including every
+/// non-ASCII byte) to 0.
+static ASCII_FOLD: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
@@ -53,15 +54,22 @@ fn tokenize_into(text: &str, buf: &mut Vec<u8>, spans: &mut Vec<Range<u32>>) {
     while i < bytes.len() {
         let b = bytes[i];
         if b.is_ascii() {
-            i += 1;
-            let folded = ASCII_FOLD[b as usize];
-            if folded != 0 {
-                if open == NONE {
-                    open = buf.len();
+            if ASCII_FOLD[b as usize] == 0 {
+                close(spans, &mut open, buf.len());
+                i += 1;
+                continue;
+            }
+            if open == NONE {
+                open = buf.len();
+            }
+            // Stay in this tight loop for the rest of the ASCII part of the word.
+            while let Some(&b) = bytes.get(i) {
+                let folded = ASCII_FOLD[b as usize];
+                if folded == 0 {
+                    break;
                 }
                 buf.push(folded);
-            } else {
-                close(spans, &mut open, buf.len());
+                i += 1;
             }
             continue;
         }
@@ -201,11 +209,22 @@ impl FilterDoc {
         let first = self.spans.len();
         tokenize_into(text, &mut self.buf, &mut self.spans);
         let buf = &self.buf;
-        self.heads.extend(
-            self.spans[first..]
-                .iter()
-                .map(|r| head(&buf[r.start as usize..r.end as usize])),
-        );
+        self.heads.extend(self.spans[first..].iter().map(|r| {
+            let (start, len) = (r.start as usize, (r.end - r.start) as usize);
+            // One unaligned 8-byte load and a mask where the buffer allows, rather than a
+            // variable-length copy per token.
+            match buf.get(start..start + 8) {
+                Some(eight) => {
+                    let h = u64::from_le_bytes(eight.try_into().expect("8 bytes"));
+                    if len >= 8 {
+                        h
+                    } else {
+                        h & ((1u64 << (8 * len)) - 1)
+                    }
+                }
+                None => head(&buf[start..start + len]),
+            }
+        }));
         let last = self.spans.len();
         if last > first {
             self.segs.push(Segment {
