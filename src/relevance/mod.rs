@@ -33,7 +33,9 @@
 //! - `name:` at the start of a WORD, where `name` is ASCII letters, is a field scope; the
 //!   name is case-insensitive and `summary` is an alias of `abstract`. A scope applies to
 //!   one atom; `title:(ketamine OR esketamine)` distributes over the group. Scopes do not
-//!   nest. Text such as `2:1` (not letters before the colon) is an ordinary word.
+//!   nest. Text such as `2:1` (not letters before the colon) is an ordinary word, but
+//!   `ratio:1` is an unknown-field error: quote it (`"ratio:1"`).
+//! - Typographic quotes (`“…”`) are not quotes; they separate tokens like punctuation.
 //! - Groups and NOTs nest at most 64 deep.
 //!
 //! # Matching
@@ -48,6 +50,12 @@
 //! Unscoped terms search title, abstract, MeSH headings and categories. Journal and
 //! author are searched only when scoped, because a journal name ("Depression and Anxiety")
 //! or an author name says nothing about an article's topic.
+//!
+//! # Use
+//!
+//! Parse each feed's filter once (`Filter::parse`, or deserialise a `Filter`); build one
+//! `FilterDoc::from_entry` per entry and pass it to every filter that applies, so the
+//! entry is tokenised once however many filters or terms there are.
 
 mod parser;
 #[cfg(test)]
