@@ -4,7 +4,7 @@
 //! no non-empty field is ever blanked.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Row, ToSql, Transaction, params};
 use serde::Serialize;
 
 use crate::dedup::{content_hash, source_key};
@@ -27,7 +27,7 @@ pub struct IngestStats {
 }
 
 /// The stored fields of a work.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 struct Fields {
     doi: Option<String>,
     pmid: Option<String>,
@@ -105,23 +105,7 @@ impl Fields {
 
     /// Fills what `self` lacks from `other`. Returns whether anything changed.
     fn fill_from(&mut self, other: &Fields) -> bool {
-        let before = (
-            self.doi.clone(),
-            self.pmid.clone(),
-            self.pmcid.clone(),
-            self.nct_id.clone(),
-            self.title.len(),
-            self.abstract_.len(),
-            self.authors.len(),
-            self.journal.len(),
-            self.link.clone(),
-            (self.published, self.updated, self.first_seen),
-            (
-                self.categories.len(),
-                self.mesh.len(),
-                self.publication_types.len(),
-            ),
-        );
+        let before = self.clone();
         fn gap(mine: &mut Option<String>, theirs: &Option<String>) {
             if mine.is_none() {
                 mine.clone_from(theirs);
@@ -162,24 +146,7 @@ impl Fields {
         self.published = self.published.or(other.published);
         self.updated = self.updated.max(other.updated);
         self.first_seen = self.first_seen.min(other.first_seen);
-        let after = (
-            self.doi.clone(),
-            self.pmid.clone(),
-            self.pmcid.clone(),
-            self.nct_id.clone(),
-            self.title.len(),
-            self.abstract_.len(),
-            self.authors.len(),
-            self.journal.len(),
-            self.link.clone(),
-            (self.published, self.updated, self.first_seen),
-            (
-                self.categories.len(),
-                self.mesh.len(),
-                self.publication_types.len(),
-            ),
-        );
-        before != after
+        *self != before
     }
 
     fn sort_at(&self) -> i64 {
@@ -196,63 +163,64 @@ fn load(tx: &Transaction, id: i64) -> rusqlite::Result<Fields> {
         .query_row([id], Fields::from_row)
 }
 
-fn insert(tx: &Transaction, f: &Fields) -> rusqlite::Result<i64> {
-    tx.prepare_cached(
-        "INSERT INTO entries (doi, pmid, pmcid, nct_id, title, abstract, authors, journal, link,
-             published_at, updated_at, first_seen_at, sort_at, categories, mesh, publication_types)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
-         RETURNING id",
-    )?
-    .query_row(
-        params![
-            f.doi,
-            f.pmid,
-            f.pmcid,
-            f.nct_id,
-            f.title,
-            f.abstract_,
-            f.authors.join("\n"),
-            f.journal,
-            f.link,
-            f.published,
-            f.updated,
-            f.first_seen,
-            f.sort_at(),
-            json(&f.categories),
-            json(&f.mesh),
-            json(&f.publication_types),
-        ],
-        |r| r.get(0),
-    )
-}
+const WORK_COLUMNS: &str = "doi = :doi, pmid = :pmid, pmcid = :pmcid, nct_id = :nct_id, title = :title,
+    abstract = :abstract, authors = :authors, journal = :journal, link = :link,
+    published_at = :published_at, updated_at = :updated_at, first_seen_at = :first_seen_at,
+    sort_at = :sort_at, categories = :categories, mesh = :mesh, publication_types = :publication_types";
 
-fn save(tx: &Transaction, id: i64, f: &Fields) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "UPDATE entries SET doi = ?2, pmid = ?3, pmcid = ?4, nct_id = ?5, title = ?6, abstract = ?7,
-             authors = ?8, journal = ?9, link = ?10, published_at = ?11, updated_at = ?12,
-             first_seen_at = ?13, sort_at = ?14, categories = ?15, mesh = ?16, publication_types = ?17
-         WHERE id = ?1",
-    )?
-    .execute(params![
-        id,
-        f.doi,
-        f.pmid,
-        f.pmcid,
-        f.nct_id,
-        f.title,
-        f.abstract_,
-        f.authors.join("\n"),
-        f.journal,
-        f.link,
-        f.published,
-        f.updated,
-        f.first_seen,
-        f.sort_at(),
+/// Binds every stored field of `f` by name (plus `extra`) and runs `run` with them.
+fn with_params<T>(
+    f: &Fields,
+    extra: &[(&str, &dyn ToSql)],
+    run: impl FnOnce(&[(&str, &dyn ToSql)]) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let (authors, sort_at) = (f.authors.join("\n"), f.sort_at());
+    let lists = [
         json(&f.categories),
         json(&f.mesh),
         json(&f.publication_types),
-    ])?;
-    Ok(())
+    ];
+    let mut p: Vec<(&str, &dyn ToSql)> = vec![
+        (":doi", &f.doi),
+        (":pmid", &f.pmid),
+        (":pmcid", &f.pmcid),
+        (":nct_id", &f.nct_id),
+        (":title", &f.title),
+        (":abstract", &f.abstract_),
+        (":authors", &authors),
+        (":journal", &f.journal),
+        (":link", &f.link),
+        (":published_at", &f.published),
+        (":updated_at", &f.updated),
+        (":first_seen_at", &f.first_seen),
+        (":sort_at", &sort_at),
+        (":categories", &lists[0]),
+        (":mesh", &lists[1]),
+        (":publication_types", &lists[2]),
+    ];
+    p.extend_from_slice(extra);
+    run(&p)
+}
+
+fn insert(tx: &Transaction, f: &Fields) -> rusqlite::Result<i64> {
+    with_params(f, &[], |p| {
+        tx.prepare_cached(
+            "INSERT INTO entries (doi, pmid, pmcid, nct_id, title, abstract, authors, journal, link,
+                 published_at, updated_at, first_seen_at, sort_at, categories, mesh, publication_types)
+             VALUES (:doi, :pmid, :pmcid, :nct_id, :title, :abstract, :authors, :journal, :link,
+                 :published_at, :updated_at, :first_seen_at, :sort_at, :categories, :mesh, :publication_types)
+             RETURNING id",
+        )?
+        .query_row(p, |r| r.get(0))
+    })
+}
+
+fn save(tx: &Transaction, id: i64, f: &Fields) -> rusqlite::Result<()> {
+    with_params(f, &[(":id", &id)], |p| {
+        tx.prepare_cached(&format!("UPDATE entries SET {WORK_COLUMNS} WHERE id = :id"))?
+            .execute(p)
+            .map(drop)
+    })
 }
 
 /// The stored works that share an identifier with `f`, lowest id first.
