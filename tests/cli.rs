@@ -160,6 +160,11 @@ async fn a_broken_feed_does_not_stop_the_good_one_and_fetch_exits_2() {
             .reply(
                 "/garbage.xml",
                 Reply::ok(b"<rss><channel><item><title>x</item>".to_vec()),
+            )
+            .reply(
+                "/cut.xml",
+                Reply::ok(fixture("feeds/nature_rdf.xml"))
+                    .wire(http_server::Wire::TruncateAfter(400)),
             ),
     )
     .await;
@@ -170,17 +175,34 @@ async fn a_broken_feed_does_not_stop_the_good_one_and_fetch_exits_2() {
             ("good", server.url("/good.xml"), ""),
             ("down", server.url("/down.xml"), ""),
             ("garbage", server.url("/garbage.xml"), ""),
+            ("cut", server.url("/cut.xml"), ""),
         ],
     );
     let out = env.run(&["fetch"]).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("connection closed before the body was complete"),
+        "{}",
+        stdout(&out)
+    );
     let text = stdout(&out);
     assert!(
         text.contains("down") && text.contains("FAILED: HTTP 500"),
         "{text}"
     );
     assert!(text.contains("garbage") && text.contains("line"), "{text}");
-    assert!(count(&env.json(&["list", "--format", "json"]).await) >= 2);
+    let stored = env
+        .json(&["list", "--format", "json", "--limit", "0"])
+        .await;
+    assert!(count(&stored) >= 2);
+    assert!(
+        stored
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["sources"] == serde_json::json!(["good"])),
+        "nothing from the failed feeds is stored: {stored:#}"
+    );
 
     let feeds = env.json(&["feeds", "list", "--format", "json"]).await;
     let by_name = |n: &str| {
