@@ -112,24 +112,26 @@ fn log_report(r: &FeedReport) {
 async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
     let name = feed.name.clone();
     let state = ctx.with_store(move |s| s.feed(&name)).await?;
+    let url = state
+        .as_ref()
+        .map_or(feed.url.as_str(), |s| s.effective_url())
+        .to_string();
     let (validators, errors) = state
+        .as_ref()
         .map(|s| (s.validators(), s.consecutive_errors))
         .unwrap_or_default();
 
-    let fetched = ctx.fetcher.get(&feed.url, &validators).await;
+    let fetched = ctx.fetcher.get(&url, &validators).await;
     let now = Utc::now();
-    let schedule = feed.schedule.clone();
-    let name = feed.name.clone();
     match fetched {
         Ok(FetchOutcome::NotModified { validators }) => {
-            let next_due = schedule::next_due(&schedule, now, None, 0);
-            ctx.with_store(move |s| {
-                s.record_run(
-                    &name,
-                    RunOutcome::NotModified { validators },
-                    FeedUpdate { now, next_due },
-                )
-            })
+            let next_due = schedule::next_due(&feed.schedule, now, None, 0);
+            record(
+                ctx,
+                feed,
+                RunOutcome::NotModified { validators },
+                FeedUpdate::new(now, next_due),
+            )
             .await?;
             Ok(Outcome::NotModified)
         }
@@ -139,6 +141,7 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
             validators,
             status,
             cache,
+            permanent_redirect,
             ..
         }) => {
             let feed_cfg = feed.clone();
@@ -161,85 +164,104 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
             })
             .await
             .unwrap_or_else(|e| Err(format!("parser crashed: {e}")));
-            match parsed {
-                Ok((info, entries, filtered_out)) => {
-                    let ttl = info
-                        .ttl_minutes
-                        .map(|m| (Duration::from_secs(u64::from(m) * 60), "ttl"));
-                    let max_age = cache.max_age.map(|d| (d, "max-age"));
-                    let expires = cache
-                        .expires
-                        .and_then(|t| (t - now).to_std().ok())
-                        .map(|d| (d, "expires"));
-                    let hint = [ttl, max_age, expires]
-                        .into_iter()
-                        .flatten()
-                        .max_by_key(|(d, _)| *d);
-                    let next_due = schedule::next_due(&schedule, now, hint, 0);
-                    let stats = ctx
-                        .with_store(move |s| {
-                            s.record_run(
-                                &name,
-                                RunOutcome::Parsed {
-                                    info: &info,
-                                    entries: &entries,
-                                    filtered_out,
-                                    validators,
-                                    http_status: status,
-                                },
-                                FeedUpdate { now, next_due },
-                            )
-                        })
-                        .await?;
-                    Ok(Outcome::Stored(stats))
-                }
+            let (info, entries, filtered_out) = match parsed {
+                Ok(p) => p,
                 Err(error) => {
-                    record_failure(ctx, feed, errors, error, Some(status), None, false).await
+                    // An unparseable document is permanent until the server changes it.
+                    let failure = Failure {
+                        error,
+                        http_status: Some(status),
+                        retry_after: None,
+                        transient: false,
+                        gone: false,
+                    };
+                    return record_failure(ctx, feed, errors, failure).await;
                 }
-            }
-        }
-        Err(e) => {
-            let retry = e.retry_after().map(|r| r.delay());
-            record_failure(
+            };
+            let ttl = info
+                .ttl_minutes
+                .map(|m| (Duration::from_secs(u64::from(m) * 60), "rss ttl"));
+            let fresh = cache.fresh_for(now).map(|d| (d, "server cache lifetime"));
+            let hint = [ttl, fresh].into_iter().flatten().max_by_key(|(d, _)| *d);
+            let mut update = FeedUpdate::new(now, schedule::next_due(&feed.schedule, now, hint, 0));
+            update.redirect = Some(permanent_redirect);
+            let stats = record(
                 ctx,
                 feed,
-                errors,
-                e.to_string(),
-                e.status(),
-                retry,
-                e.is_transient(),
+                RunOutcome::Parsed {
+                    info,
+                    entries,
+                    filtered_out,
+                    validators,
+                    http_status: status,
+                },
+                update,
             )
-            .await
+            .await?;
+            Ok(Outcome::Stored(stats))
+        }
+        Err(e) => {
+            let failure = Failure {
+                error: e.to_string(),
+                http_status: e.status(),
+                retry_after: e.retry_after().map(|r| r.delay()),
+                transient: e.is_transient(),
+                gone: e.status() == Some(410),
+            };
+            record_failure(ctx, feed, errors, failure).await
         }
     }
+}
+
+async fn record(
+    ctx: &Ctx,
+    feed: &FeedConfig,
+    outcome: RunOutcome,
+    update: FeedUpdate,
+) -> Result<IngestStats, StoreError> {
+    let name = feed.name.clone();
+    ctx.with_store(move |s| s.record_run(&name, outcome, update))
+        .await
+}
+
+struct Failure {
+    error: String,
+    http_status: Option<u16>,
+    retry_after: Option<Duration>,
+    transient: bool,
+    /// 410 Gone: the feed is disabled until `feeds retry` or a new URL.
+    gone: bool,
 }
 
 async fn record_failure(
     ctx: &Ctx,
     feed: &FeedConfig,
     errors: u32,
-    error: String,
-    http_status: Option<u16>,
-    retry_after: Option<Duration>,
-    transient: bool,
+    f: Failure,
 ) -> Result<Outcome, StoreError> {
     let now = Utc::now();
-    let hint = retry_after.map(|d| (d, "retry-after"));
-    let next_due = schedule::next_due(&feed.schedule, now, hint, errors + 1);
-    let name = feed.name.clone();
-    let message = error.clone();
-    ctx.with_store(move |s| {
-        s.record_run(
-            &name,
-            RunOutcome::Failed {
-                error: message,
-                http_status,
-            },
-            FeedUpdate { now, next_due },
-        )
+    let hint = f.retry_after.map(|d| (d, "server asked to retry after"));
+    let mut next_due = schedule::next_due(&feed.schedule, now, hint, errors + 1);
+    if !f.transient {
+        next_due.reason = format!("{} (permanent error)", next_due.reason);
+    }
+    let mut update = FeedUpdate::new(now, next_due);
+    if f.gone {
+        update.disable = Some(format!(
+            "the server answered 410 Gone on {}: the feed was removed; fix its URL or run `ketlit feeds retry {}`",
+            now.format("%Y-%m-%d"),
+            feed.name
+        ));
+    }
+    let outcome = RunOutcome::Failed {
+        error: f.error.clone(),
+        http_status: f.http_status,
+    };
+    record(ctx, feed, outcome, update).await?;
+    Ok(Outcome::Failed {
+        error: f.error,
+        transient: f.transient,
     })
-    .await?;
-    Ok(Outcome::Failed { error, transient })
 }
 
 /// Refreshes `feeds`, `http.concurrency` at a time; `on_done` sees each report as it

@@ -44,8 +44,17 @@ pub fn backoff(errors: u32) -> Duration {
     Duration::from_secs((mins * 60).min(24 * 3600))
 }
 
-/// Next due time after a run: the cron slot, pushed later by a server hint
-/// (`hint`, e.g. Cache-Control max-age or Retry-After) or by error backoff.
+/// Up to a tenth of the schedule's period (at most a minute) after `slot`, at random,
+/// so feeds that share a schedule do not all start in the same second.
+fn jitter(schedule: &str, slot: DateTime<Utc>) -> chrono::Duration {
+    let period = next_cron(schedule, slot).map_or(0, |n| (n - slot).num_seconds());
+    let max = (period / 10).min(60);
+    chrono::Duration::seconds(if max > 0 { fastrand::i64(0..=max) } else { 0 })
+}
+
+/// Next due time after a run: the cron slot (plus jitter), pushed later by a server
+/// hint (`hint`, e.g. Cache-Control max-age or Retry-After) or by error backoff (with
+/// up to 25% jitter, still capped at 24 h).
 pub fn next_due(
     schedule: &str,
     now: DateTime<Utc>,
@@ -54,7 +63,7 @@ pub fn next_due(
 ) -> NextDue {
     let mut due = match next_cron(schedule, now) {
         Some(at) => NextDue {
-            at,
+            at: at + jitter(schedule, at),
             reason: format!("schedule {schedule}"),
         },
         None => NextDue {
@@ -112,22 +121,29 @@ mod tests {
     #[test]
     fn hints_and_backoff_only_push_later() {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 10, 59, 0).unwrap();
-        let d = next_due(
-            "0 0 * * * *",
-            now,
-            Some((Duration::from_secs(10), "max-age")),
-            0,
-        );
-        assert_eq!(d.at, Utc.with_ymd_and_hms(2026, 1, 1, 11, 0, 0).unwrap());
-        let d = next_due(
-            "0 0 * * * *",
-            now,
-            Some((Duration::from_secs(7200), "max-age")),
-            0,
-        );
+        let slot = Utc.with_ymd_and_hms(2026, 1, 1, 11, 0, 0).unwrap();
+        for _ in 0..50 {
+            let short = Some((Duration::from_secs(10), "max-age"));
+            let d = next_due("0 0 * * * *", now, short, 0);
+            assert!(
+                d.at >= slot && d.at <= slot + chrono::Duration::seconds(60),
+                "{}",
+                d.at
+            );
+            let d = next_due("0 0 * * * *", now, None, 3);
+            let base = now + chrono::Duration::minutes(20);
+            assert!(
+                d.at >= base && d.at <= base + chrono::Duration::minutes(5),
+                "{}",
+                d.at
+            );
+            assert!(d.reason.starts_with("backoff after 3"));
+        }
+        let long = Some((Duration::from_secs(7200), "max-age"));
+        let d = next_due("0 0 * * * *", now, long, 0);
         assert_eq!(d.at, now + chrono::Duration::hours(2));
         assert!(d.reason.starts_with("max-age"));
-        let d = next_due("0 0 * * * *", now, None, 3);
-        assert_eq!(d.at, now + chrono::Duration::minutes(20));
+        let d = next_due("0 0 * * * *", now, None, 40);
+        assert!(d.at <= now + chrono::Duration::hours(24));
     }
 }

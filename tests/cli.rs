@@ -146,7 +146,7 @@ async fn first_pass_stores_then_304_pass_writes_nothing() {
     assert_eq!(first, again, "a 304 changes no entry");
     assert_eq!(std::fs::metadata(env.db()).unwrap().len(), db_before);
 
-    let feeds = env.json(&["feeds", "list", "--format", "json"]).await;
+    let feeds = env.json(&["feeds", "list", "--format", "json"]).await["feeds"].clone();
     assert_eq!(feeds[0]["last_status"], "not-modified");
     assert_eq!(feeds[0]["etag"], "\"v1\"");
 }
@@ -204,7 +204,7 @@ async fn a_broken_feed_does_not_stop_the_good_one_and_fetch_exits_2() {
         "nothing from the failed feeds is stored: {stored:#}"
     );
 
-    let feeds = env.json(&["feeds", "list", "--format", "json"]).await;
+    let feeds = env.json(&["feeds", "list", "--format", "json"]).await["feeds"].clone();
     let by_name = |n: &str| {
         feeds
             .as_array()
@@ -552,7 +552,7 @@ async fn a_feeds_filter_refuses_entries_and_counts_them() {
             .to_lowercase()
             .contains("esketamine")
     }));
-    let feeds = env.json(&["feeds", "list", "--format", "json"]).await;
+    let feeds = env.json(&["feeds", "list", "--format", "json"]).await["feeds"].clone();
     assert!(feeds[0]["filtered_out"].as_i64().unwrap() >= 1, "{feeds}");
 
     std::fs::write(

@@ -43,11 +43,13 @@ pub fn run(cli: &Cli, cmd: &FeedsCommand) -> Result<ExitCode> {
         }
         FeedsCommand::List { format } => {
             let rows = store.feeds()?;
+            let daemon = daemon_status(cli, &store)?;
             let stdout = std::io::stdout();
             let mut o = stdout.lock();
             match format {
                 FeedsFormat::Json => {
-                    serde_json::to_writer_pretty(&mut o, &rows)?;
+                    let doc = serde_json::json!({"daemon": daemon.json, "feeds": rows});
+                    serde_json::to_writer_pretty(&mut o, &doc)?;
                     writeln!(o)?;
                 }
                 FeedsFormat::Table => {
@@ -67,6 +69,8 @@ pub fn run(cli: &Cli, cmd: &FeedsCommand) -> Result<ExitCode> {
                             "not in config"
                         } else if !f.enabled {
                             "disabled"
+                        } else if f.disabled_reason.is_some() {
+                            "gone"
                         } else {
                             f.last_status.as_deref().unwrap_or("never run")
                         };
@@ -90,10 +94,62 @@ pub fn run(cli: &Cli, cmd: &FeedsCommand) -> Result<ExitCode> {
                         {
                             writeln!(o, "    last error: {err}")?;
                         }
+                        if let Some(url) = &f.moved_to {
+                            writeln!(
+                                o,
+                                "    moved permanently: fetched from {url} (config says {})",
+                                f.url
+                            )?;
+                        }
+                        if let Some(reason) = &f.disabled_reason {
+                            writeln!(o, "    DISABLED: {reason}")?;
+                        }
                     }
+                    writeln!(o)?;
+                    writeln!(o, "{}", daemon.line)?;
                 }
             }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+struct DaemonStatus {
+    line: String,
+    json: serde_json::Value,
+}
+
+/// Whether a daemon runs on this database (its lock is held), and its heartbeat.
+fn daemon_status(cli: &Cli, store: &crate::store::Store) -> Result<DaemonStatus> {
+    let beat = store.heartbeat()?;
+    let now = chrono::Utc::now();
+    let ago = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or_else(
+            || "never".to_string(),
+            |t| format!("{} s ago", (now - t).num_seconds().max(0)),
+        )
+    };
+    let pid = crate::daemon::running_pid(&cli.db_path()?);
+    let json = serde_json::json!({
+        "running": pid.is_some(),
+        "pid": pid.as_deref().and_then(|p| p.parse::<u32>().ok()).or(beat.as_ref().map(|b| b.pid)),
+        "started_at": beat.as_ref().and_then(|b| b.started_at),
+        "last_tick_at": beat.as_ref().and_then(|b| b.last_tick_at),
+        "stopped_at": beat.as_ref().and_then(|b| b.stopped_at),
+    });
+    let line = match (pid, beat) {
+        (Some(pid), Some(b)) => format!(
+            "daemon: running (pid {pid}, started {}, last tick {})",
+            datetime(b.started_at),
+            ago(b.last_tick_at)
+        ),
+        (Some(pid), None) => format!("daemon: running (pid {pid})"),
+        (None, Some(b)) => format!(
+            "daemon: not running (last ran as pid {}, last tick {})",
+            b.pid,
+            ago(b.last_tick_at)
+        ),
+        (None, None) => "daemon: not running (never started on this database)".to_string(),
+    };
+    Ok(DaemonStatus { line, json })
 }

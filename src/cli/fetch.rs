@@ -130,10 +130,23 @@ pub fn run(cli: &Cli, args: &FetchArgs) -> Result<ExitCode> {
     })
 }
 
-/// Until scheduling lands, the daemon runs one pass over the enabled feeds and exits.
-pub fn daemon(cli: &Cli) -> Result<ExitCode> {
-    tracing::info!(
-        "daemon: running one pass over the enabled feeds (scheduled polling is not built yet)"
-    );
-    run(cli, &FetchArgs { names: Vec::new() })
+#[derive(Args, Debug)]
+pub struct DaemonArgs {
+    /// Print a systemd user unit that runs this daemon, and exit
+    #[arg(long)]
+    pub print_systemd_unit: bool,
+}
+
+pub fn daemon(cli: &Cli, args: &DaemonArgs) -> Result<ExitCode> {
+    if args.print_systemd_unit {
+        print!("{}", crate::daemon::systemd_unit());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let cfg = cli.load_config()?;
+    let db = cli.db_path()?;
+    let _lock = crate::daemon::DaemonLock::acquire(&db)?;
+    let store = crate::store::Store::open(&db)?;
+    let config_flag = cli.config.clone().filter(|p| !p.as_os_str().is_empty());
+    super::runtime()?.block_on(crate::daemon::run(config_flag, cfg, store))?;
+    Ok(ExitCode::SUCCESS)
 }

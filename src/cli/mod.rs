@@ -47,8 +47,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run every enabled feed on its schedule until SIGINT/SIGTERM
-    Daemon,
+    /// Run every enabled feed on its schedule until SIGINT/SIGTERM (SIGHUP reloads the config)
+    Daemon(fetch::DaemonArgs),
     /// One pass now over all (or the named) enabled feeds, then exit
     Fetch(fetch::FetchArgs),
     /// Show or manage the configured feeds
@@ -146,7 +146,7 @@ fn init_logging(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
     let default = match (cli.quiet, cli.verbose, &cli.command) {
         (true, _, _) => "error",
-        (_, 0, Command::Daemon) => "info",
+        (_, 0, Command::Daemon(_)) => "info",
         // fetch prints its own per-feed summary; failures need no second telling.
         (_, 0, Command::Fetch(_)) => "error",
         (_, 0, _) => "warn",
@@ -198,7 +198,7 @@ pub fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
-        Command::Daemon => fetch::daemon(cli),
+        Command::Daemon(a) => fetch::daemon(cli, a),
         Command::Fetch(a) => fetch::run(cli, a),
         Command::Feeds(c) => feeds::run(cli, c),
         Command::List(a) => list::list(cli, a),

@@ -112,6 +112,20 @@ impl Default for PubmedConfig {
     }
 }
 
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    /// How long SIGINT/SIGTERM waits for feeds in flight before abandoning them.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct TaggingConfig {
     pub rules: Option<PathBuf>,
@@ -136,6 +150,7 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     pub pubmed: PubmedConfig,
     pub tagging: TaggingConfig,
+    pub daemon: DaemonConfig,
     pub feeds: Vec<FeedConfig>,
     /// The user's config file, or [`BUILTIN_ORIGIN`].
     pub origin: String,
@@ -150,6 +165,7 @@ struct RawFile {
     schedule: Option<RawSchedule>,
     pubmed: Option<RawPubmed>,
     tagging: Option<RawTagging>,
+    daemon: Option<RawDaemon>,
     include_builtin_feeds: Option<bool>,
     #[serde(default)]
     feed: Vec<RawFeed>,
@@ -179,6 +195,12 @@ struct RawPubmed {
     tool: Option<String>,
     email: Option<String>,
     api_key: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDaemon {
+    shutdown_grace_secs: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -322,6 +344,11 @@ fn apply(src: &Source, raw: RawFile, cfg: &mut Config) -> Result<Vec<FeedConfig>
         cfg.pubmed.email = p.email.or(cfg.pubmed.email.take());
         cfg.pubmed.api_key = p.api_key.or(cfg.pubmed.api_key.take());
     }
+    if let Some(d) = raw.daemon {
+        if let Some(v) = d.shutdown_grace_secs {
+            cfg.daemon.shutdown_grace_secs = v;
+        }
+    }
     if let Some(t) = raw.tagging {
         cfg.tagging.rules = t.rules.map(|r| expand_home(&r));
     }
@@ -435,6 +462,7 @@ impl Config {
             schedule: ScheduleConfig::default(),
             pubmed: PubmedConfig::default(),
             tagging: TaggingConfig::default(),
+            daemon: DaemonConfig::default(),
             feeds: Vec::new(),
             origin: BUILTIN_ORIGIN.into(),
         };

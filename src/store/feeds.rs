@@ -35,9 +35,18 @@ pub struct FeedRow {
     pub next_due_reason: Option<String>,
     pub entries: i64,
     pub filtered_out: i64,
+    /// Why the feed is not fetched (410 Gone), if it is not.
+    pub disabled_reason: Option<String>,
+    /// Where the feed moved after repeated permanent redirects.
+    pub moved_to: Option<String>,
 }
 
 impl FeedRow {
+    /// The URL to fetch: the configured one, unless the feed has moved.
+    pub fn effective_url(&self) -> &str {
+        self.moved_to.as_deref().unwrap_or(&self.url)
+    }
+
     pub fn validators(&self) -> Validators {
         Validators {
             etag: self.etag.clone(),
@@ -67,6 +76,8 @@ impl FeedRow {
             next_due_reason: r.get("next_due_reason")?,
             entries: r.get("entries_total")?,
             filtered_out: r.get("filtered_out")?,
+            disabled_reason: r.get("disabled_reason")?,
+            moved_to: r.get("moved_to")?,
         })
     }
 }
@@ -76,11 +87,11 @@ pub(super) fn ts(v: Option<i64>) -> Option<DateTime<Utc>> {
 }
 
 /// What one run of a feed produced.
-pub enum RunOutcome<'a> {
+pub enum RunOutcome {
     /// A document was parsed; `entries` passed the filter, `filtered_out` did not.
     Parsed {
-        info: &'a FeedInfo,
-        entries: &'a [RawEntry],
+        info: FeedInfo,
+        entries: Vec<RawEntry>,
         filtered_out: usize,
         validators: Validators,
         http_status: u16,
@@ -97,12 +108,31 @@ pub enum RunOutcome<'a> {
 pub struct FeedUpdate {
     pub now: DateTime<Utc>,
     pub next_due: NextDue,
+    /// `Some(Some(url))`: every hop this run was a permanent redirect ending at `url`;
+    /// `Some(None)`: fetched without one; `None`: not known (nothing to record).
+    pub redirect: Option<Option<String>>,
+    /// Disables the feed with this reason (410 Gone).
+    pub disable: Option<String>,
 }
+
+impl FeedUpdate {
+    pub fn new(now: DateTime<Utc>, next_due: NextDue) -> FeedUpdate {
+        FeedUpdate {
+            now,
+            next_due,
+            redirect: None,
+            disable: None,
+        }
+    }
+}
+
+/// Runs in a row that must end in the same permanent redirect before a feed is repointed.
+pub const REDIRECTS_TO_MOVE: i64 = 3;
 
 const FEED_COLUMNS: &str =
     "id, name, url, kind, enabled, in_config, title, format, etag, last_modified,
     last_fetch_at, last_success_at, last_status, last_http_status, last_error, consecutive_errors,
-    next_due_at, next_due_reason, entries_total, filtered_out";
+    next_due_at, next_due_reason, entries_total, filtered_out, disabled_reason, moved_to";
 
 impl Store {
     /// Makes the feed rows match the config: new feeds are inserted (due at once),
@@ -116,9 +146,13 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, 'new feed')
                  ON CONFLICT(name) DO UPDATE SET
                      enabled = excluded.enabled, in_config = 1, kind = excluded.kind,
-                     -- a new URL starts afresh: old validators belong to the old URL
+                     -- a new URL starts afresh: old validators, moves and 410s belong to the old URL
                      etag = CASE WHEN url = excluded.url THEN etag END,
                      last_modified = CASE WHEN url = excluded.url THEN last_modified END,
+                     moved_to = CASE WHEN url = excluded.url THEN moved_to END,
+                     redirect_target = CASE WHEN url = excluded.url THEN redirect_target END,
+                     redirect_count = CASE WHEN url = excluded.url THEN redirect_count ELSE 0 END,
+                     disabled_reason = CASE WHEN url = excluded.url THEN disabled_reason END,
                      next_due_at = CASE WHEN url = excluded.url THEN next_due_at ELSE excluded.next_due_at END,
                      url = excluded.url",
             )?;
@@ -156,7 +190,7 @@ impl Store {
     pub fn record_run(
         &mut self,
         feed: &str,
-        outcome: RunOutcome<'_>,
+        outcome: RunOutcome,
         update: FeedUpdate,
     ) -> Result<ingest::IngestStats> {
         self.write(|tx| {
@@ -172,7 +206,7 @@ impl Store {
                     validators,
                     http_status,
                 } => {
-                    stats = ingest::ingest(tx, id, entries, update.now)?;
+                    stats = ingest::ingest(tx, id, &entries, update.now)?;
                     stats.filtered_out = filtered_out;
                     let format = serde_json::to_value(info.format)
                         .ok()
@@ -218,8 +252,31 @@ impl Store {
                     )?;
                 }
             }
+            if let Some(seen) = &update.redirect {
+                record_redirect(tx, id, seen.as_deref())?;
+            }
+            if let Some(reason) = &update.disable {
+                tx.execute("UPDATE feeds SET disabled_reason = ?2 WHERE id = ?1", params![id, reason])?;
+            }
             Ok(stats)
         })
+    }
+
+    /// Names of the feeds due at `now`: configured, enabled, not disabled by the
+    /// server, and with `next_due_at` passed; the most overdue first.
+    pub fn due_feeds(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
+        let run = || -> rusqlite::Result<Vec<String>> {
+            self.conn
+                .prepare_cached(
+                    "SELECT name FROM feeds
+                     WHERE in_config = 1 AND enabled = 1 AND disabled_reason IS NULL
+                       AND (next_due_at IS NULL OR next_due_at <= ?1)
+                     ORDER BY next_due_at, name",
+                )?
+                .query_map([now.timestamp()], |r| r.get(0))?
+                .collect()
+        };
+        run().map_err(|e| self.err(e))
     }
 
     /// Clears a feed's backoff so the next tick runs it. Returns false if no such feed.
@@ -227,11 +284,48 @@ impl Store {
         let n = self
             .conn
             .execute(
-                "UPDATE feeds SET consecutive_errors = 0, next_due_at = ?2, next_due_reason = 'retry requested'
+                "UPDATE feeds SET consecutive_errors = 0, disabled_reason = NULL, next_due_at = ?2,
+                     next_due_reason = 'retry requested'
                  WHERE name = ?1",
                 params![name, now.timestamp()],
             )
             .map_err(|e| self.err(e))?;
         Ok(n > 0)
     }
+}
+
+/// Counts runs in a row that ended in the same permanent redirect; at
+/// [`REDIRECTS_TO_MOVE`] the feed moves there.
+fn record_redirect(
+    tx: &rusqlite::Transaction,
+    id: i64,
+    seen: Option<&str>,
+) -> rusqlite::Result<()> {
+    let Some(target) = seen else {
+        tx.execute(
+            "UPDATE feeds SET redirect_target = NULL, redirect_count = 0 WHERE id = ?1",
+            [id],
+        )?;
+        return Ok(());
+    };
+    tx.execute(
+        "UPDATE feeds SET
+             redirect_count = CASE WHEN redirect_target = ?2 THEN redirect_count + 1 ELSE 1 END,
+             redirect_target = ?2
+         WHERE id = ?1",
+        params![id, target],
+    )?;
+    let moved = tx.execute(
+        "UPDATE feeds SET moved_to = redirect_target, redirect_count = 0, redirect_target = NULL,
+             etag = NULL, last_modified = NULL
+         WHERE id = ?1 AND redirect_count >= ?2",
+        params![id, REDIRECTS_TO_MOVE],
+    )?;
+    if moved > 0 {
+        tracing::warn!(
+            feed_id = id,
+            "feed moved permanently to {target}; fetching it from there (the config is not rewritten)"
+        );
+    }
+    Ok(())
 }

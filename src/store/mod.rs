@@ -2,6 +2,7 @@
 //! feed state, ingest with cross-feed merging, and the read queries.
 
 mod feeds;
+mod heartbeat;
 mod ingest;
 mod read;
 
@@ -10,7 +11,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use feeds::{FeedRow, FeedUpdate, RunOutcome};
+pub use feeds::{FeedRow, FeedUpdate, REDIRECTS_TO_MOVE, RunOutcome};
+pub use heartbeat::Heartbeat;
 pub use ingest::IngestStats;
 pub use read::{EntryDetail, EntrySummary, Evidence, Filters, Link, Sighting};
 

@@ -51,19 +51,19 @@ fn ingest(s: &mut Store, feed: &str, entries: &[RawEntry]) -> IngestStats {
     s.record_run(
         feed,
         RunOutcome::Parsed {
-            info: &info(),
-            entries,
+            info: info(),
+            entries: entries.to_vec(),
             filtered_out: 0,
             validators: Default::default(),
             http_status: 200,
         },
-        FeedUpdate {
+        FeedUpdate::new(
             now,
-            next_due: NextDue {
+            NextDue {
                 at: now,
                 reason: "test".into(),
             },
-        },
+        ),
     )
     .unwrap()
 }
@@ -276,12 +276,14 @@ fn list_filters_and_search_ranks_title_first() {
 fn a_failed_run_rolls_back_nothing_and_counts_errors() {
     let (_d, mut s) = open();
     let now = Utc::now();
-    let upd = || FeedUpdate {
-        now,
-        next_due: NextDue {
-            at: now,
-            reason: "backoff".into(),
-        },
+    let upd = || {
+        FeedUpdate::new(
+            now,
+            NextDue {
+                at: now,
+                reason: "backoff".into(),
+            },
+        )
     };
     for _ in 0..2 {
         s.record_run(
@@ -311,19 +313,19 @@ fn an_unknown_feed_rolls_back_the_whole_run() {
     let r = s.record_run(
         "not-synced",
         RunOutcome::Parsed {
-            info: &info(),
-            entries: &[entry("1", "x")],
+            info: info(),
+            entries: vec![entry("1", "x")],
             filtered_out: 0,
             validators: Default::default(),
             http_status: 200,
         },
-        FeedUpdate {
+        FeedUpdate::new(
             now,
-            next_due: NextDue {
+            NextDue {
                 at: now,
                 reason: String::new(),
             },
-        },
+        ),
     );
     assert!(r.is_err());
     assert_eq!(s.count_entries().unwrap(), 0);

@@ -1,0 +1,343 @@
+//! The daemon: one cron tick selects the due feeds and runs them on a bounded pool;
+//! a lock file keeps it single; SIGINT/SIGTERM drain and exit, SIGHUP reloads the
+//! config, and a watchdog covers a scheduler that stops ticking.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::config::Config;
+use crate::fetch::Fetcher;
+use crate::pipeline::{Ctx, refresh_feed};
+use crate::schedule::next_cron;
+use crate::store::Store;
+
+/// Space between catch-up starts of overdue feeds, so a restart does not burst.
+const CATCH_UP_STAGGER: Duration = Duration::from_millis(250);
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("another ketlit daemon (pid {pid}) is already running on {db}")]
+    AlreadyRunning { pid: String, db: String },
+    #[error("{path}: {message}")]
+    Lock { path: String, message: String },
+}
+
+/// The lock file beside the database (`ketlit.db.lock`), holding the daemon's pid.
+pub fn lock_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".lock");
+    PathBuf::from(p)
+}
+
+/// Held for the daemon's lifetime: an exclusive OS lock on the lock file, released by
+/// the OS even when the process is killed.
+pub struct DaemonLock {
+    _file: File,
+}
+
+impl DaemonLock {
+    pub fn acquire(db: &Path) -> Result<DaemonLock, DaemonError> {
+        let path = lock_path(db);
+        let err = |e: std::io::Error| DaemonError::Lock {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(err)?;
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(err)?;
+        match file.try_lock() {
+            Ok(()) => {
+                file.set_len(0).map_err(err)?;
+                file.rewind().map_err(err)?;
+                writeln!(file, "{}", std::process::id()).map_err(err)?;
+                Ok(DaemonLock { _file: file })
+            }
+            Err(TryLockError::WouldBlock) => {
+                let mut pid = String::new();
+                let _ = file.read_to_string(&mut pid);
+                Err(DaemonError::AlreadyRunning {
+                    pid: pid.trim().to_string(),
+                    db: db.display().to_string(),
+                })
+            }
+            Err(TryLockError::Error(e)) => Err(err(e)),
+        }
+    }
+}
+
+/// The pid of the daemon running on `db`, if one is.
+pub fn running_pid(db: &Path) -> Option<String> {
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(lock_path(db))
+        .ok()?;
+    match file.try_lock_shared() {
+        Ok(()) => {
+            let _ = file.unlock();
+            None
+        }
+        Err(TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            Some(pid.trim().to_string())
+        }
+        Err(TryLockError::Error(_)) => None,
+    }
+}
+
+/// A systemd user unit that runs this binary's daemon.
+pub fn systemd_unit() -> String {
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "%h/.cargo/bin/ketlit".into());
+    format!(
+        "# ~/.config/systemd/user/ketlit.service
+# Enable with: systemctl --user daemon-reload && systemctl --user enable --now ketlit
+# Logs:        journalctl --user -u ketlit -f
+[Unit]
+Description=ketlit: ketamine and esketamine literature tracker
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+ExecStart={exe} daemon
+ExecReload=/bin/kill -HUP $MAINPID
+Restart=on-failure
+RestartSec=60
+Environment=RUST_LOG=ketlit=info
+# SIGTERM lets feeds in flight finish (up to [daemon] shutdown_grace_secs).
+TimeoutStopSec=30
+
+[Install]
+WantedBy=default.target
+"
+    )
+}
+
+/// The period of a cron expression (the gap between its next two firings).
+fn period(expr: &str) -> Duration {
+    let now = Utc::now();
+    next_cron(expr, now)
+        .and_then(|a| next_cron(expr, a).map(|b| (b - a).to_std().unwrap_or_default()))
+        .unwrap_or(Duration::from_secs(60))
+}
+
+struct Daemon {
+    config_flag: Option<PathBuf>,
+    ctx: Ctx,
+    in_flight: HashSet<String>,
+    tasks: JoinSet<String>,
+    permits: Arc<Semaphore>,
+    stopping: Arc<AtomicBool>,
+}
+
+impl Daemon {
+    /// Starts refreshes for the due feeds that are not already running.
+    async fn tick(&mut self, stagger: Duration) {
+        let now = Utc::now();
+        if let Err(e) = self.ctx.with_store(move |s| s.heartbeat_tick(now)).await {
+            tracing::error!("heartbeat: {e}");
+        }
+        let due = match self.ctx.with_store(move |s| s.due_feeds(now)).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!("selecting due feeds: {e}");
+                return;
+            }
+        };
+        let mut started = 0u32;
+        for name in due {
+            if self.in_flight.contains(&name) {
+                tracing::debug!(feed = %name, "still running from an earlier tick; not started twice");
+                continue;
+            }
+            let Some(feed) = self.ctx.config.feed(&name).cloned() else {
+                continue;
+            };
+            self.in_flight.insert(name.clone());
+            let (ctx, permits, stopping) = (
+                self.ctx.clone(),
+                self.permits.clone(),
+                self.stopping.clone(),
+            );
+            let delay = stagger * started;
+            started += 1;
+            self.tasks.spawn(async move {
+                tokio::time::sleep(delay).await;
+                let Ok(_permit) = permits.acquire_owned().await else {
+                    return name;
+                };
+                if !stopping.load(Ordering::SeqCst) {
+                    refresh_feed(&ctx, &feed).await;
+                }
+                name
+            });
+        }
+    }
+
+    /// SIGHUP: a new config takes effect for the next refreshes; a bad one is refused
+    /// and the old one kept.
+    async fn reload(&mut self) {
+        let loaded = match Config::load(self.config_flag.as_deref()) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("reload refused, keeping the running config: {e}");
+                return;
+            }
+        };
+        let fetcher = match Fetcher::new(&loaded.http.settings()) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::error!("reload refused, keeping the running config: {e}");
+                return;
+            }
+        };
+        let feeds = loaded.feeds.clone();
+        if let Err(e) = self
+            .ctx
+            .with_store(move |s| s.sync_feeds(&feeds, Utc::now()))
+            .await
+        {
+            tracing::error!("reload: {e}");
+            return;
+        }
+        tracing::info!(
+            feeds = loaded.feeds.len(),
+            "reloaded the config from {}",
+            loaded.origin
+        );
+        self.permits = Arc::new(Semaphore::new(loaded.http.concurrency.max(1)));
+        self.ctx = Ctx {
+            fetcher,
+            store: self.ctx.store.clone(),
+            config: Arc::new(loaded),
+        };
+    }
+}
+
+/// Runs the daemon until SIGINT/SIGTERM. `db` must already be locked by the caller.
+pub async fn run(config_flag: Option<PathBuf>, cfg: Config, store: Store) -> anyhow::Result<()> {
+    let mut store = store;
+    store.sync_feeds(&cfg.feeds, Utc::now())?;
+    store.heartbeat_start(std::process::id(), Utc::now())?;
+    let grace = Duration::from_secs(cfg.daemon.shutdown_grace_secs);
+    let tick_expr = cfg.schedule.tick.clone();
+    let fetcher = Fetcher::new(&cfg.http.settings())?;
+    let mut d = Daemon {
+        config_flag,
+        permits: Arc::new(Semaphore::new(cfg.http.concurrency.max(1))),
+        ctx: Ctx {
+            fetcher,
+            store: Arc::new(Mutex::new(store)),
+            config: Arc::new(cfg),
+        },
+        in_flight: HashSet::new(),
+        tasks: JoinSet::new(),
+        stopping: Arc::new(AtomicBool::new(false)),
+    };
+
+    let (tick_tx, mut ticks) = mpsc::channel::<()>(1);
+    let mut scheduler = JobScheduler::new().await?;
+    scheduler
+        .add(Job::new_async(tick_expr.as_str(), move |_, _| {
+            let tx = tick_tx.clone();
+            // A full channel means a tick is already pending: dropping this one is right.
+            Box::pin(async move {
+                let _ = tx.try_send(());
+            })
+        })?)
+        .await?;
+    scheduler.start().await?;
+
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    // tokio-cron-scheduler's repeated jobs can stop firing (upstream issue #113): if no
+    // tick arrives for three periods, the watchdog ticks instead and says so.
+    let watchdog = (period(&tick_expr) * 3).max(Duration::from_secs(5));
+    tracing::info!(pid = std::process::id(), tick = %tick_expr, "daemon started");
+
+    d.tick(CATCH_UP_STAGGER).await; // catch up on overdue feeds at once, spread out
+    let mut last_tick = Instant::now();
+    let mut silent = false;
+    loop {
+        tokio::select! {
+            Some(()) = ticks.recv() => {
+                if silent {
+                    tracing::info!("scheduler ticks again");
+                    silent = false;
+                }
+                last_tick = Instant::now();
+                d.tick(Duration::ZERO).await;
+            }
+            () = tokio::time::sleep_until(last_tick + watchdog) => {
+                if !silent {
+                    tracing::warn!("no scheduler tick for {} s; the watchdog ticks instead", watchdog.as_secs());
+                    silent = true;
+                }
+                last_tick = Instant::now();
+                d.tick(Duration::ZERO).await;
+            }
+            Some(done) = d.tasks.join_next() => {
+                if let Ok(name) = done {
+                    d.in_flight.remove(&name);
+                }
+            }
+            _ = hup.recv() => d.reload().await,
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        }
+    }
+
+    d.stopping.store(true, Ordering::SeqCst);
+    let _ = scheduler.shutdown().await;
+    let pending = d.tasks.len();
+    if pending > 0 {
+        tracing::info!(
+            "stopping: waiting up to {} s for {pending} feed(s) in flight",
+            grace.as_secs()
+        );
+    }
+    let drained = async { while d.tasks.join_next().await.is_some() {} };
+    tokio::select! {
+        () = drained => {}
+        () = tokio::time::sleep(grace) => {
+            tracing::warn!("stopping: abandoning feeds still in flight after {} s; their writes roll back", grace.as_secs());
+        }
+        _ = term.recv() => second_signal(),
+        _ = int.recv() => second_signal(),
+    }
+    let now = Utc::now();
+    if let Err(e) = d.ctx.with_store(move |s| s.heartbeat_stop(now)).await {
+        tracing::error!("heartbeat: {e}");
+    }
+    tracing::info!("daemon stopped");
+    Ok(())
+}
+
+/// A second SIGINT/SIGTERM exits at once. SQLite rolls back any open transaction, so
+/// nothing committed is lost and nothing half-written is kept.
+fn second_signal() -> ! {
+    tracing::warn!("second signal: exiting now");
+    std::process::exit(130);
+}
