@@ -39,6 +39,10 @@ pub struct FeedReport {
 }
 
 impl Ctx {
+    fn backoff_base(&self) -> Duration {
+        Duration::from_secs(self.config.schedule.error_backoff_secs)
+    }
+
     /// Runs `f` on the store from a blocking thread, so SQLite never stalls the runtime.
     pub async fn with_store<T: Send + 'static>(
         &self,
@@ -125,7 +129,7 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
     let now = Utc::now();
     match fetched {
         Ok(FetchOutcome::NotModified { validators }) => {
-            let next_due = schedule::next_due(&feed.schedule, now, None, 0);
+            let next_due = schedule::next_due(&feed.schedule, now, None, 0, ctx.backoff_base());
             record(
                 ctx,
                 feed,
@@ -183,7 +187,10 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
                 .map(|m| (Duration::from_secs(u64::from(m) * 60), "rss ttl"));
             let fresh = cache.fresh_for(now).map(|d| (d, "server cache lifetime"));
             let hint = [ttl, fresh].into_iter().flatten().max_by_key(|(d, _)| *d);
-            let mut update = FeedUpdate::new(now, schedule::next_due(&feed.schedule, now, hint, 0));
+            let mut update = FeedUpdate::new(
+                now,
+                schedule::next_due(&feed.schedule, now, hint, 0, ctx.backoff_base()),
+            );
             update.redirect = Some(permanent_redirect);
             let stats = record(
                 ctx,
@@ -241,7 +248,8 @@ async fn record_failure(
 ) -> Result<Outcome, StoreError> {
     let now = Utc::now();
     let hint = f.retry_after.map(|d| (d, "server asked to retry after"));
-    let mut next_due = schedule::next_due(&feed.schedule, now, hint, errors + 1);
+    let mut next_due =
+        schedule::next_due(&feed.schedule, now, hint, errors + 1, ctx.backoff_base());
     if !f.transient {
         next_due.reason = format!("{} (permanent error)", next_due.reason);
     }

@@ -38,10 +38,22 @@ pub struct NextDue {
     pub reason: String,
 }
 
-/// Exponential backoff after `errors` consecutive failures: 5 min doubling, capped at 24 h.
-pub fn backoff(errors: u32) -> Duration {
-    let mins = 5u64.saturating_mul(1u64 << errors.saturating_sub(1).min(16));
-    Duration::from_secs((mins * 60).min(24 * 3600))
+/// The longest a failing feed waits between tries.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(24 * 3600);
+
+/// Exponential backoff after `errors` consecutive failures: `base` doubling, capped
+/// at [`MAX_BACKOFF`].
+pub fn backoff(base: Duration, errors: u32) -> Duration {
+    let factor = 1u32 << errors.saturating_sub(1).min(16);
+    base.saturating_mul(factor).min(MAX_BACKOFF)
+}
+
+fn human(d: Duration) -> String {
+    match d.as_secs() {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s => format!("{:.1} h", s as f64 / 3600.0),
+    }
 }
 
 /// Up to a tenth of the schedule's period (at most a minute) after `slot`, at random,
@@ -53,13 +65,15 @@ fn jitter(schedule: &str, slot: DateTime<Utc>) -> chrono::Duration {
 }
 
 /// Next due time after a run: the cron slot (plus jitter), pushed later by a server
-/// hint (`hint`, e.g. Cache-Control max-age or Retry-After) or by error backoff (with
-/// up to 25% jitter, still capped at 24 h).
+/// hint (`hint`, e.g. Cache-Control max-age or Retry-After) or by the backoff after
+/// `errors` consecutive failures (`backoff_base` doubling, plus up to 25% jitter,
+/// capped at 24 h).
 pub fn next_due(
     schedule: &str,
     now: DateTime<Utc>,
     hint: Option<(Duration, &str)>,
     errors: u32,
+    backoff_base: Duration,
 ) -> NextDue {
     let mut due = match next_cron(schedule, now) {
         Some(at) => NextDue {
@@ -78,14 +92,13 @@ pub fn next_due(
         }
     };
     if let Some((d, what)) = hint {
-        push(d, format!("{what} {} s", d.as_secs()));
+        push(d, format!("{what} {}", human(d)));
     }
     if errors > 0 {
-        let d = backoff(errors);
-        push(
-            d,
-            format!("backoff after {errors} error(s): {} min", d.as_secs() / 60),
-        );
+        let d = backoff(backoff_base, errors)
+            .mul_f64(1.0 + fastrand::f64() * 0.25)
+            .min(MAX_BACKOFF);
+        push(d, format!("backoff after {errors} error(s): {}", human(d)));
     }
     due
 }
@@ -113,10 +126,13 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_caps() {
-        assert_eq!(backoff(1), Duration::from_secs(300));
-        assert_eq!(backoff(2), Duration::from_secs(600));
-        assert_eq!(backoff(30), Duration::from_secs(86_400));
+        let base = Duration::from_secs(300);
+        assert_eq!(backoff(base, 1), Duration::from_secs(300));
+        assert_eq!(backoff(base, 2), Duration::from_secs(600));
+        assert_eq!(backoff(base, 30), MAX_BACKOFF);
     }
+
+    const FIVE_MIN: Duration = Duration::from_secs(300);
 
     #[test]
     fn hints_and_backoff_only_push_later() {
@@ -124,13 +140,13 @@ mod tests {
         let slot = Utc.with_ymd_and_hms(2026, 1, 1, 11, 0, 0).unwrap();
         for _ in 0..50 {
             let short = Some((Duration::from_secs(10), "max-age"));
-            let d = next_due("0 0 * * * *", now, short, 0);
+            let d = next_due("0 0 * * * *", now, short, 0, FIVE_MIN);
             assert!(
                 d.at >= slot && d.at <= slot + chrono::Duration::seconds(60),
                 "{}",
                 d.at
             );
-            let d = next_due("0 0 * * * *", now, None, 3);
+            let d = next_due("0 0 * * * *", now, None, 3, FIVE_MIN);
             let base = now + chrono::Duration::minutes(20);
             assert!(
                 d.at >= base && d.at <= base + chrono::Duration::minutes(5),
@@ -140,10 +156,10 @@ mod tests {
             assert!(d.reason.starts_with("backoff after 3"));
         }
         let long = Some((Duration::from_secs(7200), "max-age"));
-        let d = next_due("0 0 * * * *", now, long, 0);
+        let d = next_due("0 0 * * * *", now, long, 0, FIVE_MIN);
         assert_eq!(d.at, now + chrono::Duration::hours(2));
         assert!(d.reason.starts_with("max-age"));
-        let d = next_due("0 0 * * * *", now, None, 40);
+        let d = next_due("0 0 * * * *", now, None, 40, FIVE_MIN);
         assert!(d.at <= now + chrono::Duration::hours(24));
     }
 }

@@ -84,6 +84,8 @@ impl HttpConfig {
 pub struct ScheduleConfig {
     pub default: String,
     pub tick: String,
+    /// The first wait after a failure; it doubles with each further failure (24 h cap).
+    pub error_backoff_secs: u64,
 }
 
 impl Default for ScheduleConfig {
@@ -91,6 +93,7 @@ impl Default for ScheduleConfig {
         ScheduleConfig {
             default: "0 0 * * * *".into(),
             tick: "0 * * * * *".into(),
+            error_backoff_secs: 300,
         }
     }
 }
@@ -187,6 +190,7 @@ struct RawHttp {
 struct RawSchedule {
     default: Option<Spanned<String>>,
     tick: Option<Spanned<String>>,
+    error_backoff_secs: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -335,6 +339,9 @@ fn apply(src: &Source, raw: RawFile, cfg: &mut Config) -> Result<Vec<FeedConfig>
         }
         if let Some(v) = s.tick {
             cfg.schedule.tick = parse_cron(src, &v, "tick")?;
+        }
+        if let Some(v) = s.error_backoff_secs {
+            cfg.schedule.error_backoff_secs = positive(src, &v, "error_backoff_secs")?;
         }
     }
     if let Some(p) = raw.pubmed {
