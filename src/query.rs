@@ -89,18 +89,18 @@ pub fn fts_query(input: &str) -> Option<String> {
 /// span back from `now`: `7d`, `12w`, `6m` (30-day months), `1y`.
 pub fn parse_when(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     let s = s.trim();
-    if let Some(num) = s.strip_suffix(['d', 'w', 'm', 'y']) {
-        if let Ok(n) = num.parse::<i64>() {
-            let days = match s.as_bytes()[s.len() - 1] {
-                b'd' => n,
-                b'w' => n * 7,
-                b'm' => n * 30,
-                _ => n * 365,
-            };
-            return Duration::try_days(days)
-                .and_then(|d| now.checked_sub_signed(d))
-                .ok_or_else(|| format!("{s:?} is too far back"));
-        }
+    if let Some(num) = s.strip_suffix(['d', 'w', 'm', 'y'])
+        && let Ok(n) = num.parse::<i64>()
+    {
+        let days = match s.as_bytes()[s.len() - 1] {
+            b'd' => n,
+            b'w' => n * 7,
+            b'm' => n * 30,
+            _ => n * 365,
+        };
+        return Duration::try_days(days)
+            .and_then(|d| now.checked_sub_signed(d))
+            .ok_or_else(|| format!("{s:?} is too far back"));
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));

@@ -351,10 +351,10 @@ fn apply(src: &Source, raw: RawFile, cfg: &mut Config) -> Result<Vec<FeedConfig>
         cfg.pubmed.email = p.email.or(cfg.pubmed.email.take());
         cfg.pubmed.api_key = p.api_key.or(cfg.pubmed.api_key.take());
     }
-    if let Some(d) = raw.daemon {
-        if let Some(v) = d.shutdown_grace_secs {
-            cfg.daemon.shutdown_grace_secs = v;
-        }
+    if let Some(d) = raw.daemon
+        && let Some(v) = d.shutdown_grace_secs
+    {
+        cfg.daemon.shutdown_grace_secs = v;
     }
     if let Some(t) = raw.tagging {
         cfg.tagging.rules = t.rules.map(|r| expand_home(&r));

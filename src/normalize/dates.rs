@@ -141,11 +141,10 @@ fn parse_loose(s: &str) -> Option<DateTime<Utc>> {
     let mut offset = 0;
     if let Some(last) = toks.last().copied()
         && toks.len() > 3
+        && let Some(o) = numeric_offset_secs(last).or_else(|| zone_offset_secs(last))
     {
-        if let Some(o) = numeric_offset_secs(last).or_else(|| zone_offset_secs(last)) {
-            offset = o;
-            toks.pop();
-        }
+        offset = o;
+        toks.pop();
     }
     if toks.len() < 3 || toks.len() > 4 {
         return None;

@@ -371,7 +371,7 @@ pub(crate) fn split_authors(raw: &str, out: &mut Vec<String>) {
         for piece in split_on_and(part) {
             let commas: Vec<&str> = piece.split(',').collect();
             if commas.len() >= 2
-                && commas.len() % 2 == 0
+                && commas.len().is_multiple_of(2)
                 && commas.iter().skip(1).step_by(2).all(|c| is_initials(c))
             {
                 // "LAPALU, N., SIMON, A., Lu, A." — inverted names, paired back up.

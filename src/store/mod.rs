@@ -89,33 +89,32 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let current: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(|e| self.err(e))?;
+        let path = self.path.display().to_string();
         let known = MIGRATIONS.len() as i64;
+        let other = |message: String| StoreError::Other {
+            path: path.clone(),
+            message,
+        };
+        // IMMEDIATE takes the write lock before reading the version, so two processes
+        // opening a new database at once (daemon and CLI) cannot both migrate it.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| other(e.to_string()))?;
+        let current: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| other(e.to_string()))?;
         if current > known {
-            return Err(StoreError::Other {
-                path: self.path.display().to_string(),
-                message: format!(
-                    "database schema version {current} is newer than this ketlit understands ({known}); upgrade ketlit"
-                ),
-            });
+            return Err(other(format!(
+                "database schema version {current} is newer than this ketlit understands ({known}); upgrade ketlit"
+            )));
         }
         for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-            self.write(|tx| {
-                tx.execute_batch(sql)?;
-                tx.pragma_update(None, "user_version", (i + 1) as i64)
-            })
-            .map_err(|e| match e {
-                StoreError::Sqlite { path, source } => StoreError::Other {
-                    path,
-                    message: format!("migration {name} failed: {source}"),
-                },
-                other => other,
-            })?;
+            tx.execute_batch(sql)
+                .and_then(|()| tx.pragma_update(None, "user_version", (i + 1) as i64))
+                .map_err(|e| other(format!("migration {name} failed: {e}")))?;
         }
-        Ok(())
+        tx.commit().map_err(|e| other(e.to_string()))
     }
 
     /// The schema version (number of migrations applied).

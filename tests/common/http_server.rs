@@ -166,10 +166,10 @@ impl Reply {
                 .iter()
                 .any(|(k, _)| k.eq_ignore_ascii_case(name))
         };
-        if let Some(len) = body_len {
-            if !has("content-length") {
-                head.push_str(&format!("Content-Length: {len}\r\n"));
-            }
+        if let Some(len) = body_len
+            && !has("content-length")
+        {
+            head.push_str(&format!("Content-Length: {len}\r\n"));
         }
         match self.encoding {
             Encoding::Gzip if !has("content-encoding") => {

@@ -1,0 +1,602 @@
+//! The daemon end to end: the real binary, a fast tick, a real SQLite file, and a
+//! local server that counts requests and can switch its answers.
+
+#[path = "common/http_server.rs"]
+mod http_server;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use http_server::{Reply, Routes, TestServer, Wire};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ketlit");
+
+/// A small RSS 2.0 feed whose items depend on `n`, so each version is new content.
+fn rss(n: usize, items: usize) -> Vec<u8> {
+    let mut s = String::from(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Test journal</title><link>https://example.org</link>",
+    );
+    for i in 0..items {
+        s.push_str(&format!(
+            "<item><title>Ketamine study {i} version {n}</title><link>https://example.org/a/{i}</link>\
+             <guid>urn:test:{i}</guid><description>Esketamine abstract number {i}, revision {n}.</description>\
+             <pubDate>Wed, 01 May 2024 10:00:00 GMT</pubDate></item>"
+        ));
+    }
+    s.push_str("</channel></rss>");
+    s.into_bytes()
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("ketlit.db")
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    /// A config with a one-second tick and the given feeds (name, url, schedule).
+    fn write_config(&self, extra: &str, feeds: &[(&str, String, &str)]) {
+        let mut text = format!(
+            "include_builtin_feeds = false\n[http]\nper_host_interval_ms = 0\ntimeout_secs = 20\n\
+             [schedule]\ntick = \"* * * * * *\"\nerror_backoff_secs = 1\n[daemon]\nshutdown_grace_secs = 2\n{extra}\n"
+        );
+        for (name, url, schedule) in feeds {
+            text.push_str(&format!(
+                "\n[[feed]]\nname = \"{name}\"\nurl = \"{url}\"\nschedule = \"{schedule}\"\n"
+            ));
+        }
+        std::fs::write(self.config(), text).unwrap();
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env("KETLIT_DB", self.db())
+            .env("KETLIT_CONFIG", self.config())
+            .env("HOME", self.dir.path())
+            .env("RUST_LOG", "ketlit=info")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn daemon(&self) -> Daemon {
+        let child = self
+            .command(&["daemon"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        Daemon { child }
+    }
+
+    /// Runs a CLI command to completion off the async runtime.
+    async fn run(&self, args: &[&str]) -> std::process::Output {
+        let mut c = self.command(args);
+        tokio::task::spawn_blocking(move || c.output().unwrap())
+            .await
+            .unwrap()
+    }
+
+    async fn feeds(&self) -> Value {
+        let out = self.run(&["feeds", "list", "--format", "json"]).await;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    async fn feed(&self, name: &str) -> Value {
+        let all = self.feeds().await;
+        all["feeds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no feed {name}: {all:#}"))
+    }
+
+    /// Polls `check` on the feed until it holds or `secs` pass.
+    async fn wait_feed(&self, name: &str, secs: u64, check: impl Fn(&Value) -> bool) -> Value {
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let f = self.feed(name).await;
+            if check(&f) {
+                return f;
+            }
+            assert!(
+                Instant::now() < end,
+                "timed out waiting on feed {name}: {f:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+struct Daemon {
+    child: Child,
+}
+
+impl Daemon {
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig}");
+    }
+
+    /// Sends SIGTERM and returns the exit code and everything logged.
+    async fn stop(mut self) -> (Option<i32>, String) {
+        self.signal("-TERM");
+        tokio::task::spawn_blocking(move || {
+            let end = Instant::now() + Duration::from_secs(10);
+            loop {
+                if let Some(status) = self.child.try_wait().unwrap() {
+                    let mut log = String::new();
+                    use std::io::Read;
+                    self.child
+                        .stderr
+                        .take()
+                        .unwrap()
+                        .read_to_string(&mut log)
+                        .unwrap();
+                    return (status.code(), log);
+                }
+                assert!(Instant::now() < end, "daemon did not stop within 10 s");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+        .await
+        .unwrap()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn secs(v: &Value) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap())
+        .unwrap()
+        .timestamp()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn polls_on_its_schedule_and_logs_one_line_per_refresh() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let server = TestServer::start(Routes::new().handle("/f.xml", move |_| {
+        let n = h.fetch_add(1, Ordering::SeqCst);
+        Reply::ok(rss(n, 3))
+    }))
+    .await;
+    let env = Env::new();
+    env.write_config("", &[("f", server.url("/f.xml"), "*/2 * * * * *")]);
+    let d = env.daemon();
+    tokio::time::sleep(Duration::from_millis(6500)).await;
+    let (code, log) = d.stop().await;
+    assert_eq!(code, Some(0), "{log}");
+    let n = hits.load(Ordering::SeqCst);
+    // At start (a new feed is due at once), then every 2 s: 3 or 4 in 6.5 s.
+    assert!((3..=5).contains(&n), "{n} fetches in 6.5 s:\n{log}");
+    let refreshes = log
+        .lines()
+        .filter(|l| l.contains("refreshed") && l.contains("feed=f"))
+        .count();
+    assert_eq!(refreshes, n, "one log line per refresh:\n{log}");
+    assert!(log.contains("new=3") && log.contains("updated=3"), "{log}");
+    assert!(log.contains("daemon stopped"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn backoff_grows_while_failing_and_resets_on_success() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let server = TestServer::start(Routes::new().handle("/f.xml", move |_| {
+        // Fails three times, then recovers.
+        if h.fetch_add(1, Ordering::SeqCst) < 3 {
+            Reply::status(500)
+        } else {
+            Reply::ok(rss(0, 1))
+        }
+    }))
+    .await;
+    let env = Env::new();
+    env.write_config("", &[("f", server.url("/f.xml"), "* * * * * *")]);
+    let d = env.daemon();
+    let mut gaps = Vec::new();
+    for errors in 1..=3 {
+        let f = env
+            .wait_feed("f", 15, |f| f["consecutive_errors"] == errors)
+            .await;
+        gaps.push(secs(&f["next_due_at"]) - secs(&f["last_fetch_at"]));
+        assert!(
+            f["next_due_reason"]
+                .as_str()
+                .unwrap()
+                .contains("backoff after"),
+            "{f:#}"
+        );
+    }
+    // 1 s, 2 s, 4 s (plus up to 25% jitter, rounded to whole seconds).
+    assert!(
+        gaps[0] <= gaps[1] && gaps[1] < gaps[2] && gaps[2] >= 4,
+        "{gaps:?}"
+    );
+    let f = env.wait_feed("f", 15, |f| f["last_status"] == "ok").await;
+    assert_eq!(f["consecutive_errors"], 0);
+    assert!(
+        f["next_due_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("schedule"),
+        "{f:#}"
+    );
+    let (code, log) = d.stop().await;
+    assert_eq!(code, Some(0), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_after_is_honoured() {
+    let server = TestServer::start(
+        Routes::new()
+            .reply(
+                "/busy.xml",
+                Reply::status(503).header("Retry-After", "7200"),
+            )
+            .reply(
+                "/limited.xml",
+                Reply::status(429).header("Retry-After", "Wed, 21 Oct 2099 07:28:00 GMT"),
+            ),
+    )
+    .await;
+    let env = Env::new();
+    env.write_config(
+        "",
+        &[
+            ("busy", server.url("/busy.xml"), "* * * * * *"),
+            ("limited", server.url("/limited.xml"), "* * * * * *"),
+        ],
+    );
+    let d = env.daemon();
+    let busy = env
+        .wait_feed("busy", 10, |f| f["consecutive_errors"] == 1)
+        .await;
+    let limited = env
+        .wait_feed("limited", 10, |f| f["consecutive_errors"] == 1)
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (code, log) = d.stop().await;
+    assert_eq!(code, Some(0), "{log}");
+    let wait = secs(&busy["next_due_at"]) - secs(&busy["last_fetch_at"]);
+    assert!((7200..=7300).contains(&wait), "{busy:#}");
+    assert!(
+        busy["next_due_reason"]
+            .as_str()
+            .unwrap()
+            .contains("retry after"),
+        "{busy:#}"
+    );
+    assert_eq!(
+        limited["next_due_at"].as_str().unwrap(),
+        "2099-10-21T07:28:00Z"
+    );
+    assert_eq!(
+        server.hits("/busy.xml"),
+        1,
+        "not asked again before Retry-After"
+    );
+    assert_eq!(server.hits("/limited.xml"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gone_disables_and_three_permanent_redirects_repoint() {
+    let server = TestServer::start(
+        Routes::new()
+            .reply("/gone.xml", Reply::status(410))
+            .reply("/old.xml", Reply::redirect(301, "/new.xml"))
+            .handle("/new.xml", |_| Reply::ok(rss(0, 2))),
+    )
+    .await;
+    let env = Env::new();
+    env.write_config(
+        "",
+        &[
+            ("gone", server.url("/gone.xml"), "* * * * * *"),
+            ("moving", server.url("/old.xml"), "* * * * * *"),
+        ],
+    );
+    let d = env.daemon();
+    let gone = env
+        .wait_feed("gone", 10, |f| !f["disabled_reason"].is_null())
+        .await;
+    assert!(
+        gone["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("410 Gone"),
+        "{gone:#}"
+    );
+    let moved = env
+        .wait_feed("moving", 15, |f| !f["moved_to"].is_null())
+        .await;
+    assert_eq!(moved["moved_to"].as_str().unwrap(), server.url("/new.xml"));
+    assert_eq!(
+        moved["url"].as_str().unwrap(),
+        server.url("/old.xml"),
+        "config URL kept"
+    );
+    let old_hits = server.hits("/old.xml");
+    assert_eq!(old_hits, 3);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        server.hits("/old.xml"),
+        old_hits,
+        "fetched from the new URL now"
+    );
+    assert!(server.hits("/new.xml") > old_hits);
+    assert_eq!(
+        server.hits("/gone.xml"),
+        1,
+        "a gone feed is not fetched again"
+    );
+    let table = env.run(&["feeds", "list"]).await;
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("DISABLED: the server answered 410 Gone"),
+        "{text}"
+    );
+    assert!(text.contains("moved permanently: fetched from"), "{text}");
+    assert!(text.contains("daemon: running (pid"), "{text}");
+
+    let out = env.run(&["feeds", "retry", "gone"]).await;
+    assert!(out.status.success());
+    let start = Instant::now();
+    while server.hits("/gone.xml") < 2 && start.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (code, log) = d.stop().await;
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(
+        server.hits("/gone.xml"),
+        2,
+        "retry re-enables the feed: {log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn overdue_feeds_run_at_once_after_a_restart() {
+    let server = TestServer::start(Routes::new().handle("/f.xml", |_| Reply::ok(rss(0, 1)))).await;
+    let env = Env::new();
+    // Yearly: only catch-up can explain a fetch at start.
+    env.write_config("", &[("f", server.url("/f.xml"), "0 0 0 1 1 *")]);
+    let d = env.daemon();
+    env.wait_feed("f", 10, |f| f["last_status"] == "ok").await;
+    let (code, _) = d.stop().await;
+    assert_eq!(code, Some(0));
+    assert_eq!(server.hits("/f.xml"), 1);
+
+    let d = env.daemon();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(server.hits("/f.xml"), 1, "not due: not fetched");
+    drop(d);
+    // Make it overdue while no daemon runs, as a long downtime would.
+    assert!(env.run(&["feeds", "retry", "f"]).await.status.success());
+    let started = Instant::now();
+    let d = env.daemon();
+    while server.hits("/f.xml") < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "overdue feed not caught up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_mid_fetch_exits_0_and_writes_nothing_partial() {
+    let server = TestServer::start(Routes::new().reply(
+        "/slow.xml",
+        Reply::ok(rss(0, 50)).wire(Wire::Drip(Duration::from_millis(20))),
+    ))
+    .await;
+    let env = Env::new();
+    env.write_config("", &[("slow", server.url("/slow.xml"), "* * * * * *")]);
+    let d = env.daemon();
+    let start = Instant::now();
+    while server.hits("/slow.xml") == 0 {
+        assert!(start.elapsed() < Duration::from_secs(5));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let t = Instant::now();
+    let (code, log) = d.stop().await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "bounded by the 2 s grace: {:?}",
+        t.elapsed()
+    );
+    assert!(
+        log.contains("waiting up to 2 s for 1 feed(s) in flight"),
+        "{log}"
+    );
+    let f = env.feed("slow").await;
+    assert!(f["last_fetch_at"].is_null(), "{f:#}");
+    assert_eq!(f["entries"], 0);
+    let list = env.run(&["list", "--format", "json"]).await;
+    assert_eq!(
+        serde_json::from_slice::<Value>(&list.stdout).unwrap(),
+        serde_json::json!([])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_adds_a_feed_and_a_bad_config_is_refused_keeping_the_old() {
+    let server = TestServer::start(
+        Routes::new()
+            .handle("/a.xml", |_| Reply::ok(rss(0, 1)))
+            .handle("/b.xml", |_| Reply::ok(rss(1, 2))),
+    )
+    .await;
+    let env = Env::new();
+    env.write_config("", &[("a", server.url("/a.xml"), "*/2 * * * * *")]);
+    let d = env.daemon();
+    env.wait_feed("a", 10, |f| f["last_status"] == "ok").await;
+
+    std::fs::write(env.config(), "[[feed]]\nname = \"a\"\nkind = \"podcast\"\n").unwrap();
+    d.signal("-HUP");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    env.write_config(
+        "",
+        &[
+            ("a", server.url("/a.xml"), "*/2 * * * * *"),
+            ("b", server.url("/b.xml"), "*/2 * * * * *"),
+        ],
+    );
+    d.signal("-HUP");
+    env.wait_feed("b", 10, |f| f["last_status"] == "ok").await;
+    let a_hits = server.hits("/a.xml");
+    let (code, log) = d.stop().await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains("reload refused, keeping the running config"),
+        "{log}"
+    );
+    assert!(log.contains("reloaded the config"), "{log}");
+    assert!(
+        a_hits >= 2,
+        "the old config kept running after the refused reload"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_daemon_is_refused_naming_the_first_ones_pid() {
+    let server = TestServer::start(Routes::new().handle("/f.xml", |_| Reply::ok(rss(0, 1)))).await;
+    let env = Env::new();
+    env.write_config("", &[("f", server.url("/f.xml"), "0 0 0 1 1 *")]);
+    let d = env.daemon();
+    env.wait_feed("f", 10, |f| f["last_status"] == "ok").await;
+    let second = env.run(&["daemon"]).await;
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    let pid = d.child.id().to_string();
+    assert!(
+        err.contains(&format!(
+            "another ketlit daemon (pid {pid}) is already running"
+        )),
+        "{err}"
+    );
+    let status = env.feeds().await;
+    assert_eq!(status["daemon"]["running"], true);
+    assert_eq!(status["daemon"]["pid"].to_string(), pid);
+    d.stop().await;
+    let status = env.feeds().await;
+    assert_eq!(status["daemon"]["running"], false);
+    assert!(!status["daemon"]["stopped_at"].is_null());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_readers_never_fail_while_the_daemon_writes() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    // 400 items that change on every fetch: each refresh is a real write.
+    let server = TestServer::start(Routes::new().handle("/big.xml", move |_| {
+        Reply::ok(rss(h.fetch_add(1, Ordering::SeqCst), 400))
+    }))
+    .await;
+    let env = Env::new();
+    env.write_config("", &[("big", server.url("/big.xml"), "* * * * * *")]);
+    let d = env.daemon();
+    env.wait_feed("big", 10, |f| f["last_status"] == "ok").await;
+    let mut failures = Vec::new();
+    let mut seen_partial = false;
+    for i in 0..150 {
+        let args: &[&str] = match i % 3 {
+            0 => &["list", "--format", "json", "--limit", "0"],
+            1 => &["search", "esketamine", "--format", "json", "--limit", "0"],
+            _ => &["show", "1", "--format", "json"],
+        };
+        let out = env.run(args).await;
+        if !out.status.success() {
+            failures.push(String::from_utf8_lossy(&out.stderr).into_owned());
+            continue;
+        }
+        if i % 3 == 0 {
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            // A feed's ingest is one transaction: a reader sees all 400 items or none
+            // of a version, never a mix of two versions.
+            let versions: std::collections::HashSet<String> = v
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    e["title"]
+                        .as_str()
+                        .unwrap()
+                        .rsplit(' ')
+                        .next()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect();
+            seen_partial |= v.as_array().unwrap().len() != 400 || versions.len() != 1;
+        }
+    }
+    let writes = hits.load(Ordering::SeqCst);
+    let (code, log) = d.stop().await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        failures.is_empty(),
+        "{} failed reads: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(3)]
+    );
+    assert!(!seen_partial, "a reader saw a half-written feed");
+    assert!(
+        writes >= 3,
+        "the daemon wrote while we read ({writes} refreshes)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn print_systemd_unit_prints_a_unit() {
+    let env = Env::new();
+    env.write_config("", &[]);
+    let out = env.run(&["daemon", "--print-systemd-unit"]).await;
+    assert!(out.status.success());
+    let unit = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        unit.contains("[Service]") && unit.contains("ExecStart=") && unit.contains(" daemon"),
+        "{unit}"
+    );
+    assert!(
+        unit.contains("ExecReload=/bin/kill -HUP $MAINPID"),
+        "{unit}"
+    );
+}
