@@ -35,7 +35,9 @@ impl Env {
             "include_builtin_feeds = false\n[http]\nuser_agent = \"ketlit-test/1\"\nper_host_interval_ms = 0\ntimeout_secs = 10\n{http}\n"
         );
         for (name, url, extra) in feeds {
-            text.push_str(&format!("\n[[feed]]\nname = \"{name}\"\nurl = \"{url}\"\n{extra}\n"));
+            text.push_str(&format!(
+                "\n[[feed]]\nname = \"{name}\"\nurl = \"{url}\"\n{extra}\n"
+            ));
         }
         std::fs::write(self.config(), text).unwrap();
     }
@@ -63,15 +65,20 @@ impl Env {
 
     async fn json(&self, args: &[&str]) -> Value {
         let out = self.run(args).await;
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout))
-        })
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
     }
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -114,9 +121,14 @@ async fn first_pass_stores_then_304_pass_writes_nothing() {
     let out = env.run(&["fetch"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("pubmed-rss"), "{}", stdout(&out));
-    let first = env.json(&["list", "--format", "json", "--limit", "0"]).await;
+    let first = env
+        .json(&["list", "--format", "json", "--limit", "0"])
+        .await;
     assert!(count(&first) >= 2, "{first}");
-    assert_eq!(server.requests_to("/pubmed.xml")[0].header("user-agent"), Some("ketlit-test/1"));
+    assert_eq!(
+        server.requests_to("/pubmed.xml")[0].header("user-agent"),
+        Some("ketlit-test/1")
+    );
 
     let db_before = std::fs::metadata(env.db()).unwrap().len();
     let out = env.run(&["fetch"]).await;
@@ -124,8 +136,13 @@ async fn first_pass_stores_then_304_pass_writes_nothing() {
     assert!(stdout(&out).contains("not modified"), "{}", stdout(&out));
     let second = server.requests_to("/pubmed.xml")[1].clone();
     assert_eq!(second.header("if-none-match"), Some("\"v1\""));
-    assert_eq!(second.header("if-modified-since"), Some("Wed, 01 May 2024 10:00:00 GMT"));
-    let again = env.json(&["list", "--format", "json", "--limit", "0"]).await;
+    assert_eq!(
+        second.header("if-modified-since"),
+        Some("Wed, 01 May 2024 10:00:00 GMT")
+    );
+    let again = env
+        .json(&["list", "--format", "json", "--limit", "0"])
+        .await;
     assert_eq!(first, again, "a 304 changes no entry");
     assert_eq!(std::fs::metadata(env.db()).unwrap().len(), db_before);
 
@@ -140,7 +157,10 @@ async fn a_broken_feed_does_not_stop_the_good_one_and_fetch_exits_2() {
         Routes::new()
             .reply("/good.xml", Reply::ok(fixture("feeds/pubmed_rss2.xml")))
             .reply("/down.xml", Reply::status(500))
-            .reply("/garbage.xml", Reply::ok(b"<rss><channel><item><title>x</item>".to_vec())),
+            .reply(
+                "/garbage.xml",
+                Reply::ok(b"<rss><channel><item><title>x</item>".to_vec()),
+            ),
     )
     .await;
     let env = Env::new();
@@ -155,18 +175,38 @@ async fn a_broken_feed_does_not_stop_the_good_one_and_fetch_exits_2() {
     let out = env.run(&["fetch"]).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("down") && text.contains("FAILED: HTTP 500"), "{text}");
+    assert!(
+        text.contains("down") && text.contains("FAILED: HTTP 500"),
+        "{text}"
+    );
     assert!(text.contains("garbage") && text.contains("line"), "{text}");
     assert!(count(&env.json(&["list", "--format", "json"]).await) >= 2);
 
     let feeds = env.json(&["feeds", "list", "--format", "json"]).await;
-    let by_name = |n: &str| feeds.as_array().unwrap().iter().find(|f| f["name"] == n).unwrap().clone();
+    let by_name = |n: &str| {
+        feeds
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == n)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(by_name("down")["consecutive_errors"], 1);
     assert_eq!(by_name("down")["last_http_status"], 500);
     assert_eq!(by_name("good")["last_status"], "ok");
-    assert!(by_name("garbage")["last_error"].as_str().unwrap().contains("garbage"));
+    assert!(
+        by_name("garbage")["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("garbage")
+    );
     let table = env.run(&["feeds", "list"]).await;
-    assert!(stdout(&table).contains("last error: HTTP 500"), "{}", stdout(&table));
+    assert!(
+        stdout(&table).contains("last error: HTTP 500"),
+        "{}",
+        stdout(&table)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -187,7 +227,9 @@ async fn the_same_doi_in_two_feeds_is_one_entry_with_two_sources() {
     );
     let out = env.run(&["fetch"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
-    let all = env.json(&["list", "--format", "json", "--limit", "0"]).await;
+    let all = env
+        .json(&["list", "--format", "json", "--limit", "0"])
+        .await;
     let shared: Vec<&Value> = all
         .as_array()
         .unwrap()
@@ -206,7 +248,10 @@ async fn the_same_doi_in_two_feeds_is_one_entry_with_two_sources() {
     let id = shared[0]["id"].as_i64().unwrap().to_string();
     let shown = env.json(&["show", &id, "--format", "json"]).await;
     assert_eq!(shown["seen_in"].as_array().unwrap().len(), 2);
-    assert!(shown["pmid"].is_string(), "PubMed's PMID joins the Nature sighting: {shown:#}");
+    assert!(
+        shown["pmid"].is_string(),
+        "PubMed's PMID joins the Nature sighting: {shown:#}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -229,7 +274,10 @@ async fn windows_1252_feed_is_stored_as_correct_utf8() {
         .collect::<Vec<_>>()
         .join("\n");
     assert!(titles.contains("Montréal"), "{titles}");
-    assert!(titles.contains('\u{2019}') || titles.contains('\u{201c}'), "{titles}");
+    assert!(
+        titles.contains('\u{2019}') || titles.contains('\u{201c}'),
+        "{titles}"
+    );
     assert!(!titles.contains('\u{fffd}'), "{titles}");
 }
 
@@ -239,10 +287,17 @@ async fn an_oversized_body_is_refused_and_nothing_is_stored() {
     big.extend(std::iter::repeat_n(b' ', 50_000));
     let server = TestServer::start(Routes::new().reply("/big.xml", Reply::ok(big))).await;
     let env = Env::new();
-    env.write_config("max_body_bytes = 20000", &[("big", server.url("/big.xml"), "")]);
+    env.write_config(
+        "max_body_bytes = 20000",
+        &[("big", server.url("/big.xml"), "")],
+    );
     let out = env.run(&["fetch"]).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stdout(&out).contains("larger than 20000 bytes"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("larger than 20000 bytes"),
+        "{}",
+        stdout(&out)
+    );
     assert_eq!(count(&env.json(&["list", "--format", "json"]).await), 0);
 }
 
@@ -263,28 +318,70 @@ async fn list_search_and_show_round_trip_in_json() {
         ],
     );
     assert!(env.run(&["fetch"]).await.status.success());
-    let all = env.json(&["list", "--format", "json", "--limit", "0"]).await;
+    let all = env
+        .json(&["list", "--format", "json", "--limit", "0"])
+        .await;
     let first = &all[0];
-    for key in ["id", "title", "link", "published", "journal", "doi", "pmid", "pmcid", "nct_id", "sources", "tags", "links"] {
+    for key in [
+        "id",
+        "title",
+        "link",
+        "published",
+        "journal",
+        "doi",
+        "pmid",
+        "pmcid",
+        "nct_id",
+        "sources",
+        "tags",
+        "links",
+    ] {
         assert!(first.get(key).is_some(), "list json lacks {key}: {first:#}");
     }
     // Newest first.
-    let dates: Vec<&str> = all.as_array().unwrap().iter().filter_map(|e| e["published"].as_str()).collect();
+    let dates: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["published"].as_str())
+        .collect();
     let mut sorted = dates.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(dates, sorted);
 
-    let only_arxiv = env.json(&["list", "--source", "arxiv", "--format", "json"]).await;
+    let only_arxiv = env
+        .json(&["list", "--source", "arxiv", "--format", "json"])
+        .await;
     assert!(count(&only_arxiv) >= 1);
-    assert!(only_arxiv.as_array().unwrap().iter().all(|e| e["sources"] == serde_json::json!(["arxiv"])));
+    assert!(
+        only_arxiv
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["sources"] == serde_json::json!(["arxiv"]))
+    );
 
-    let hits = env.json(&["search", "esketamine", "--format", "json"]).await;
+    let hits = env
+        .json(&["search", "esketamine", "--format", "json"])
+        .await;
     assert!(count(&hits) >= 1, "{hits}");
     let top = &hits[0];
-    assert!(top["title"].as_str().unwrap().to_lowercase().contains("esketamine"), "{top}");
+    assert!(
+        top["title"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("esketamine"),
+        "{top}"
+    );
 
-    let jsonl = env.run(&["list", "--format", "jsonl", "--limit", "2"]).await;
-    let lines: Vec<&str> = std::str::from_utf8(&jsonl.stdout).unwrap().lines().collect();
+    let jsonl = env
+        .run(&["list", "--format", "jsonl", "--limit", "2"])
+        .await;
+    let lines: Vec<&str> = std::str::from_utf8(&jsonl.stdout)
+        .unwrap()
+        .lines()
+        .collect();
     assert_eq!(lines.len(), 2);
     for l in lines {
         serde_json::from_str::<Value>(l).unwrap();
@@ -299,10 +396,17 @@ async fn list_search_and_show_round_trip_in_json() {
     assert!(!shown["seen_in"].as_array().unwrap().is_empty());
     let text = env.run(&["show", &id]).await;
     let text = stdout(&text);
-    assert!(text.contains("Identifiers") && text.contains("Seen in 1 source(s)"), "{text}");
+    assert!(
+        text.contains("Identifiers") && text.contains("Seen in 1 source(s)"),
+        "{text}"
+    );
 
     let table = env.run(&["list", "--format", "table"]).await;
-    assert!(stdout(&table).lines().all(|l| unicode_width_ok(l, 100)), "{}", stdout(&table));
+    assert!(
+        stdout(&table).lines().all(|l| unicode_width_ok(l, 100)),
+        "{}",
+        stdout(&table)
+    );
 }
 
 fn unicode_width_ok(line: &str, max: usize) -> bool {
@@ -312,7 +416,11 @@ fn unicode_width_ok(line: &str, max: usize) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_config_bad_flag_and_missing_entry_are_one_line_errors_with_exit_1() {
     let env = Env::new();
-    std::fs::write(env.config(), "[[feed]]\nname = \"x\"\nurl = \"https://x.org/f\"\nkind = \"podcast\"\n").unwrap();
+    std::fs::write(
+        env.config(),
+        "[[feed]]\nname = \"x\"\nurl = \"https://x.org/f\"\nkind = \"podcast\"\n",
+    )
+    .unwrap();
     let out = env.run(&["fetch"]).await;
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
@@ -321,7 +429,10 @@ async fn bad_config_bad_flag_and_missing_entry_are_one_line_errors_with_exit_1()
 
     std::fs::write(env.config(), "[schedule]\ndefault = \"hourly\"\n").unwrap();
     let err = stderr(&env.run(&["feeds", "list"]).await);
-    assert!(err.contains("line 2: key `default`: bad cron expression"), "{err}");
+    assert!(
+        err.contains("line 2: key `default`: bad cron expression"),
+        "{err}"
+    );
 
     env.write_config("", &[]);
     let out = env.run(&["list", "--limt", "3"]).await;
@@ -350,7 +461,23 @@ async fn parse_prints_the_interface_json_and_names_the_line_of_a_malformed_file(
     let v = env.json(&["parse", good.to_str().unwrap()]).await;
     assert_eq!(v["feed"]["format"], "rss1");
     let e = &v["entries"][0];
-    for key in ["guid", "title", "link", "summary", "published", "updated", "authors", "doi", "pmid", "pmcid", "nct_id", "journal", "categories", "mesh", "publication_types"] {
+    for key in [
+        "guid",
+        "title",
+        "link",
+        "summary",
+        "published",
+        "updated",
+        "authors",
+        "doi",
+        "pmid",
+        "pmcid",
+        "nct_id",
+        "journal",
+        "categories",
+        "mesh",
+        "publication_types",
+    ] {
         assert!(e.get(key).is_some(), "parse json lacks {key}");
     }
     assert!(e["doi"].as_str().unwrap().starts_with("10.1101/"));
@@ -360,10 +487,16 @@ async fn parse_prints_the_interface_json_and_names_the_line_of_a_malformed_file(
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("malformed_unclosed.xml") && err.contains("line"), "{err}");
+    assert!(
+        err.contains("malformed_unclosed.xml") && err.contains("line"),
+        "{err}"
+    );
 
     env.write_config("", &[]);
-    let server = TestServer::start(Routes::new().reply("/a.xml", Reply::ok(fixture("feeds/pubmed_rss2.xml")))).await;
+    let server = TestServer::start(
+        Routes::new().reply("/a.xml", Reply::ok(fixture("feeds/pubmed_rss2.xml"))),
+    )
+    .await;
     let v = env.json(&["parse", &server.url("/a.xml")]).await;
     assert_eq!(v["feed"]["format"], "rss2");
 }
