@@ -29,6 +29,9 @@ pub struct BiorxivPage {
     pub cursor: Option<u64>,
     pub count: Option<u64>,
     pub total: Option<u64>,
+    /// Items in `collection`, including any that yielded no entry: the
+    /// cursor advances by this.
+    pub items: usize,
 }
 
 pub fn parse(text: &str, origin: &str) -> Result<ParsedFeed, ParseError> {
@@ -45,7 +48,8 @@ pub fn parse_page(text: &str, origin: &str) -> Result<BiorxivPage, ParseError> {
     };
     let mut entries = Vec::new();
     let mut links: Vec<WorkLink> = Vec::new();
-    for item in items(&doc, "collection") {
+    let collection = items(&doc, "collection");
+    for item in collection {
         let (entry, link) = if item.get("preprint_doi").is_some() {
             pubs_item(item)
         } else {
@@ -75,6 +79,7 @@ pub fn parse_page(text: &str, origin: &str) -> Result<BiorxivPage, ParseError> {
         cursor: u64_at(msg, "cursor"),
         count: u64_at(msg, "count"),
         total: u64_at(msg, "total"),
+        items: collection.len(),
     })
 }
 
