@@ -232,10 +232,10 @@ impl<'a> Pager<'a> {
             Ok(Some(page)) => {
                 let mut fresh = 0usize;
                 for e in &page.entries {
-                    if let Some(k) = e.link.as_ref().or(e.guid.as_ref())
-                        && self.seen.insert(k.clone())
-                    {
-                        fresh += 1;
+                    // An entry without a key cannot be judged; count it as new.
+                    match e.link.as_ref().or(e.guid.as_ref()) {
+                        Some(k) if !self.seen.insert(k.clone()) => {}
+                        _ => fresh += 1,
                     }
                 }
                 if self.emitted && (page.entries.is_empty() || fresh == 0) {
