@@ -979,3 +979,28 @@ async fn api_key_is_redacted_from_errors() {
         "{msg}"
     );
 }
+
+#[test]
+fn truncated_api_documents_fail_cleanly() {
+    // Cut real payloads at many points: every cut is an error or a shorter
+    // result, never a panic.
+    let cases = [
+        ("real/pubmed/38011560.xml", Kind::Pubmed),
+        ("real/pubmed/pubmed5.xml", Kind::Pubmed),
+        ("real/europepmc/search_cancer_page2.json", Kind::EuropePmc),
+        ("real/clinicaltrials/NCT03418623.json", Kind::Ctgov),
+        ("api/biorxiv/details_medrxiv_synthetic.json", Kind::Biorxiv),
+    ];
+    for (rel, kind) in cases {
+        let doc = fixture(rel);
+        let step = (doc.len() / 97).max(1);
+        for cut in (0..doc.len()).step_by(step) {
+            for k in [kind, Kind::Auto] {
+                if let Err(e) = parse_document(&doc[..cut], None, k, rel) {
+                    assert!(!e.to_string().contains('\n'), "{rel}@{cut}: {e}");
+                }
+            }
+        }
+        assert!(parse_document(&doc, None, kind, rel).is_ok(), "{rel}");
+    }
+}
