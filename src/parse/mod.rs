@@ -1,7 +1,9 @@
 //! Feed parsing: sniff the format, then run exactly one parser into `RawEntry` values.
 //!
 //! Dispatch is sniff-first: the decoded document's first byte and XML root
-//! element decide the format, and exactly one parser runs. No parser is ever
+//! element (or, for JSON, its top-level keys: `resultList` Europe PMC,
+//! `studies`/`protocolSection` ClinicalTrials.gov, `messages`+`collection`
+//! bioRxiv, otherwise JSON Feed) decide the format, and exactly one parser runs. No parser is ever
 //! tried "just in case" after another failed, because that would turn a real
 //! syntax error into a confusing message from the wrong parser.
 
