@@ -105,7 +105,7 @@ impl State {
             let gap = if req.ctx.pubmed.api_key.is_some() {
                 Duration::from_millis(110)
             } else {
-                Duration::from_millis(340)
+                Duration::from_millis(350)
             };
             req.ctx.fetcher.set_host_interval(host, gap);
         }
