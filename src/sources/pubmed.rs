@@ -5,7 +5,7 @@
 //!   `efetch.fcgi` with `WebEnv`, `query_key`, `retstart`, `retmax`
 //!   (≤ 200), `retmode=xml`. `tool` and `email` go on every request,
 //!   `api_key` when configured.
-//! - Pace: the feed host gets a 340 ms spacing without an API key (NCBI
+//! - Pace: the feed host gets a 350 ms spacing without an API key (NCBI
 //!   allows 3 requests/s) and 110 ms with one (10/s), shared by every feed on
 //!   that host because the limiter is per host.
 //! - The history server only serves the first 10,000 records of a search, so
