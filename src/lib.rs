@@ -12,4 +12,5 @@ pub mod pipeline;
 pub mod query;
 pub mod relevance;
 pub mod schedule;
+pub mod sources;
 pub mod store;

@@ -1,13 +1,19 @@
 //! Feed parsing: sniff the format, then run exactly one parser into `RawEntry` values.
 //!
 //! Dispatch is sniff-first: the decoded document's first byte and XML root
-//! element decide the format, and exactly one parser runs. No parser is ever
+//! element (or, for JSON, its top-level keys: `resultList` Europe PMC,
+//! `studies`/`protocolSection` ClinicalTrials.gov, `messages`+`collection`
+//! bioRxiv, otherwise JSON Feed) decide the format, and exactly one parser runs. No parser is ever
 //! tried "just in case" after another failed, because that would turn a real
 //! syntax error into a confusing message from the wrong parser.
 
 pub mod atom;
+pub mod biorxiv;
+pub mod ctgov;
 pub mod encoding;
+pub mod europepmc;
 pub mod jsonfeed;
+pub mod pubmed;
 pub mod rss;
 
 use quick_xml::Reader;
@@ -123,7 +129,12 @@ fn kind_accepts(kind: Kind, format: Format) -> bool {
         Kind::Rdf => matches!(format, Rss090 | Rss1),
         Kind::Atom => matches!(format, Atom03 | Atom10),
         Kind::JsonFeed => format == JsonFeed,
-        _ => false,
+        Kind::Pubmed => format == Pubmed,
+        Kind::EuropePmc => format == EuropePmc,
+        Kind::Biorxiv => format == Biorxiv,
+        Kind::Ctgov => format == Ctgov,
+        // The arXiv API speaks Atom 1.0; the parse reports it as `arxiv`.
+        Kind::Arxiv => matches!(format, Atom10 | Arxiv),
     }
 }
 
@@ -151,23 +162,46 @@ pub fn parse_document(
     kind: Kind,
     origin: &str,
 ) -> Result<ParsedFeed, ParseError> {
-    match kind {
-        Kind::Auto | Kind::Rss | Kind::Atom | Kind::Rdf | Kind::JsonFeed => {}
-        // Each of these gets its own parser (one arm each) in a later change.
-        Kind::Pubmed | Kind::EuropePmc | Kind::Biorxiv | Kind::Ctgov | Kind::Arxiv => {
-            return Err(ParseError::Unsupported {
-                origin: origin.to_string(),
-                what: format!("the {kind} parser is not built yet"),
-            });
-        }
-    }
     let text = encoding::decode_document(bytes, content_type);
     let first = text.trim_start().as_bytes().first().copied();
     match first {
-        Some(b'{') => {
-            let feed = jsonfeed::parse(&text, origin)?;
-            check_kind(kind, feed.feed.format, origin)?;
-            Ok(feed)
+        Some(b'{' | b'[') => {
+            let sniffed = sniff_json(&text);
+            let format = match (kind, sniffed) {
+                (Kind::Auto, found) => found.unwrap_or(Format::JsonFeed),
+                (Kind::JsonFeed, _) => Format::JsonFeed,
+                (Kind::EuropePmc, _) => Format::EuropePmc,
+                (Kind::Ctgov, _) => Format::Ctgov,
+                (Kind::Biorxiv, _) => Format::Biorxiv,
+                (_, found) => {
+                    return Err(ParseError::KindMismatch {
+                        origin: origin.to_string(),
+                        declared: kind,
+                        found: found.map_or("JSON", format_name),
+                    });
+                }
+            };
+            // A declared API kind still has to match what the document is,
+            // when the document is recognisably something else.
+            if let Some(found) = sniffed.filter(|f| *f != format)
+                && kind != Kind::Auto
+            {
+                return Err(ParseError::KindMismatch {
+                    origin: origin.to_string(),
+                    declared: kind,
+                    found: format_name(found),
+                });
+            }
+            match format {
+                Format::EuropePmc => europepmc::parse(&text, origin),
+                Format::Ctgov => ctgov::parse(&text, origin),
+                Format::Biorxiv => biorxiv::parse(&text, origin),
+                _ => {
+                    let feed = jsonfeed::parse(&text, origin)?;
+                    check_kind(kind, feed.feed.format, origin)?;
+                    Ok(feed)
+                }
+            }
         }
         Some(b'<') => {
             let (format, root) = sniff_xml(&text, origin)?;
@@ -177,7 +211,14 @@ pub fn parse_document(
                 Format::Rss090 | Format::Rss091 | Format::Rss092 | Format::Rss1 | Format::Rss2 => {
                     rss::parse(&text, &root, format, origin)
                 }
-                Format::Atom03 | Format::Atom10 => atom::parse(&text, format, origin),
+                Format::Atom03 | Format::Atom10 => {
+                    let mut feed = atom::parse(&text, format, origin)?;
+                    if kind == Kind::Arxiv {
+                        feed.feed.format = Format::Arxiv;
+                    }
+                    Ok(feed)
+                }
+                Format::Pubmed => pubmed::parse(&text, origin),
                 other => Err(ParseError::invalid(
                     origin,
                     format!("no parser for {}", format_name(other)),
@@ -192,6 +233,40 @@ pub fn parse_document(
             origin: origin.to_string(),
             what: "neither XML nor JSON".into(),
         }),
+    }
+}
+
+/// Recognises the API JSON documents by their top-level keys without building
+/// the whole tree; `None` for anything else (including invalid JSON, which the
+/// JSON Feed parser then reports with its line).
+fn sniff_json(text: &str) -> Option<Format> {
+    use serde::de::IgnoredAny;
+    #[derive(serde::Deserialize)]
+    #[allow(non_snake_case)]
+    struct Keys {
+        resultList: Option<IgnoredAny>,
+        studies: Option<IgnoredAny>,
+        protocolSection: Option<IgnoredAny>,
+        StudyFieldsResponse: Option<IgnoredAny>,
+        FullStudiesResponse: Option<IgnoredAny>,
+        FieldValuesResponse: Option<IgnoredAny>,
+        messages: Option<IgnoredAny>,
+        collection: Option<IgnoredAny>,
+    }
+    let k: Keys = serde_json::from_str(text).ok()?;
+    if k.resultList.is_some() {
+        Some(Format::EuropePmc)
+    } else if k.studies.is_some()
+        || k.protocolSection.is_some()
+        || k.StudyFieldsResponse.is_some()
+        || k.FullStudiesResponse.is_some()
+        || k.FieldValuesResponse.is_some()
+    {
+        Some(Format::Ctgov)
+    } else if k.messages.is_some() && k.collection.is_some() {
+        Some(Format::Biorxiv)
+    } else {
+        None
     }
 }
 
@@ -272,6 +347,7 @@ fn sniff_xml(text: &str, origin: &str) -> Result<(Format, Root), ParseError> {
             "feed" if elem_ns == Some(ATOM03_NS) || version.as_deref() == Some("0.3") => {
                 Some(Format::Atom03)
             }
+            "PubmedArticleSet" | "eFetchResult" | "eSearchResult" => Some(Format::Pubmed),
             _ => None,
         };
         return match format {

@@ -1,0 +1,260 @@
+//! Europe PMC REST `search` JSON (`resultType=core` and `lite`) mapped to `RawEntry` values, plus the small JSON helpers the API parsers share.
+//!
+//! Conventions (documented for users):
+//! - `guid` is `europepmc:{source}/{id}` (e.g. `europepmc:MED/39709209`), `link`
+//!   the Europe PMC article page.
+//! - Preprints (`source` `PPR`) get the category `type:preprint`; their
+//!   `journal` is the preprint server (`bookOrReportDetails.publisher`).
+//! - `mesh` marks major topics with a trailing `*`, as the PubMed parser does.
+//! - `published` is `firstPublicationDate`, else `firstIndexDate`.
+//! - Section headings in `abstractText` (`<h4>Objective</h4>`) read "Objective: …".
+
+use serde_json::Value;
+
+use super::{ParseError, finish_entry, non_empty};
+use crate::model::{FeedInfo, Format, ParsedFeed, RawEntry};
+use crate::normalize::dates::parse_date;
+use crate::normalize::ids::{normalize_doi, normalize_pmcid, normalize_pmid};
+use crate::normalize::text::{clean_inline, html_to_text};
+
+/// One page of a Europe PMC search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EuropePmcPage {
+    pub feed: ParsedFeed,
+    pub hit_count: Option<u64>,
+    /// Absent on the last page (and on zero hits).
+    pub next_cursor_mark: Option<String>,
+}
+
+/// Parses JSON text into a `Value`, with the line of a syntax error in front.
+pub(crate) fn parse_json(text: &str, origin: &str, what: &str) -> Result<Value, ParseError> {
+    serde_json::from_str(text).map_err(|e| {
+        let msg = e.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        ParseError::syntax(
+            origin,
+            e.line().max(1),
+            format!("invalid {what} JSON: {msg} (column {})", e.column()),
+        )
+    })
+}
+
+/// A scalar field as text: strings trimmed, numbers and booleans written out,
+/// anything else (null, arrays, objects) absent. Servers are not always
+/// consistent about quoting numbers.
+pub(crate) fn text_at(v: &Value, key: &str) -> Option<String> {
+    match v.get(key)? {
+        Value::String(s) => non_empty(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A count that may be a JSON number or a numeric string.
+pub(crate) fn u64_at(v: &Value, key: &str) -> Option<u64> {
+    match v.get(key)? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// `v[key]` as an array; a single object where an array was expected counts as one.
+pub(crate) fn items<'v>(v: &'v Value, key: &str) -> &'v [Value] {
+    match v.get(key) {
+        Some(Value::Array(a)) => a,
+        Some(one @ Value::Object(_)) => std::slice::from_ref(one),
+        _ => &[],
+    }
+}
+
+/// Strings of `v[key]` whether it is an array of strings or one string.
+pub(crate) fn strings_at(v: &Value, key: &str) -> Vec<String> {
+    match v.get(key) {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str())
+            .map(clean_inline)
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Some(Value::String(s)) => non_empty(clean_inline(s)).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+pub fn parse(text: &str, origin: &str) -> Result<ParsedFeed, ParseError> {
+    parse_page(text, origin).map(|p| p.feed)
+}
+
+/// Parses one search response page.
+pub fn parse_page(text: &str, origin: &str) -> Result<EuropePmcPage, ParseError> {
+    let doc = parse_json(text, origin, "Europe PMC")?;
+    if !doc.is_object() {
+        return Err(ParseError::NotAFeed {
+            origin: origin.to_string(),
+            what: "JSON that is not an object".into(),
+        });
+    }
+    if let Some(msg) = text_at(&doc, "errMsg").or_else(|| text_at(&doc, "errCode")) {
+        return Err(ParseError::invalid(
+            origin,
+            format!("Europe PMC error: {msg}"),
+        ));
+    }
+    let Some(list) = doc.get("resultList") else {
+        return Err(ParseError::NotAFeed {
+            origin: origin.to_string(),
+            what: "JSON without resultList (not a Europe PMC search response)".into(),
+        });
+    };
+    let entries = items(list, "result").iter().map(entry).collect();
+    Ok(EuropePmcPage {
+        feed: ParsedFeed {
+            feed: FeedInfo {
+                title: doc
+                    .get("request")
+                    .and_then(|r| text_at(r, "queryString"))
+                    .map(|q| format!("Europe PMC: {q}")),
+                link: None,
+                format: Format::EuropePmc,
+                ttl_minutes: None,
+            },
+            entries,
+        },
+        hit_count: u64_at(&doc, "hitCount"),
+        next_cursor_mark: text_at(&doc, "nextCursorMark"),
+    })
+}
+
+fn entry(r: &Value) -> RawEntry {
+    let mut e = RawEntry::default();
+    let source = text_at(r, "source");
+    let id = text_at(r, "id");
+    if let (Some(s), Some(i)) = (&source, &id) {
+        e.guid = Some(format!("europepmc:{s}/{i}"));
+        e.link = Some(format!("https://europepmc.org/article/{s}/{i}"));
+    }
+    e.pmid = text_at(r, "pmid").and_then(|p| normalize_pmid(&p));
+    e.pmcid = text_at(r, "pmcid").and_then(|p| normalize_pmcid(&p));
+    e.doi = text_at(r, "doi").and_then(|d| normalize_doi(&d));
+    e.title = text_at(r, "title").and_then(|t| non_empty(clean_inline(&t)));
+    e.summary = text_at(r, "abstractText").and_then(|a| {
+        // Headings become "Objective: " like PubMed's labelled sections.
+        let a = a.replace("</h4>", ":</h4>").replace("</h3>", ":</h3>");
+        non_empty(html_to_text(&a).replace(":: ", ": "))
+    });
+    for a in r
+        .get("authorList")
+        .map(|l| items(l, "author"))
+        .unwrap_or_default()
+    {
+        let name = text_at(a, "fullName")
+            .or_else(|| text_at(a, "collectiveName"))
+            .map(|n| clean_inline(&n));
+        if let Some(n) = name.filter(|n| !n.is_empty())
+            && !e.authors.contains(&n)
+        {
+            e.authors.push(n);
+        }
+    }
+    if e.authors.is_empty()
+        && let Some(s) = text_at(r, "authorString")
+    {
+        // "Schoenfeld JD, Haas-Kogan DA, O'Neill AF." — always "Last Initials".
+        for n in s.trim_end_matches('.').split(", ") {
+            let n = clean_inline(n);
+            if !n.is_empty() && !e.authors.contains(&n) {
+                e.authors.push(n);
+            }
+        }
+    }
+    e.journal = r
+        .get("journalInfo")
+        .and_then(|j| j.get("journal"))
+        .and_then(|j| text_at(j, "title").or_else(|| text_at(j, "isoabbreviation")))
+        .or_else(|| text_at(r, "journalTitle"))
+        .or_else(|| {
+            r.get("bookOrReportDetails")
+                .and_then(|b| text_at(b, "publisher"))
+        })
+        .map(|j| clean_inline(&j));
+    e.published = text_at(r, "firstPublicationDate")
+        .or_else(|| text_at(r, "firstIndexDate"))
+        .and_then(|d| parse_date(&d));
+    e.publication_types = match r.get("pubTypeList") {
+        Some(l) => strings_at(l, "pubType"),
+        None => strings_at(r, "pubType"),
+    };
+    for h in r
+        .get("meshHeadingList")
+        .map(|l| items(l, "meshHeading"))
+        .unwrap_or_default()
+    {
+        let Some(name) = text_at(h, "descriptorName") else {
+            continue;
+        };
+        let major = |v: &Value| text_at(v, "majorTopic_YN").as_deref() == Some("Y");
+        let qualifier_major = h
+            .get("meshQualifierList")
+            .map(|q| items(q, "meshQualifier").iter().any(major))
+            .unwrap_or(false);
+        let m = if major(h) || qualifier_major {
+            format!("{name}*")
+        } else {
+            name
+        };
+        if !e.mesh.contains(&m) {
+            e.mesh.push(m);
+        }
+    }
+    if let Some(k) = r.get("keywordList") {
+        e.categories.extend(strings_at(k, "keyword"));
+    }
+    if source.as_deref() == Some("PPR") {
+        e.categories.push("type:preprint".into());
+    }
+    finish_entry(&mut e);
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_record() {
+        let json = r#"{"hitCount":1,"nextCursorMark":"AoE","resultList":{"result":[
+          {"id":"PPR1","source":"PPR","doi":"10.1101/2024.01.01.24300001","title":"Ketamine &amp; <i>mood</i>",
+           "authorString":"Doe J, Roe R.","abstractText":"<h4>Background</h4>Text here.<h4>Methods:</h4>More.",
+           "bookOrReportDetails":{"publisher":"medRxiv"},"pubTypeList":{"pubType":"preprint"},
+           "meshHeadingList":{"meshHeading":[{"descriptorName":"Ketamine","majorTopic_YN":"N",
+             "meshQualifierList":{"meshQualifier":[{"qualifierName":"tu","majorTopic_YN":"Y"}]}}]},
+           "firstIndexDate":"2024-01-03","pmid":12345}]}}"#;
+        let p = parse_page(json, "t").unwrap();
+        assert_eq!(p.hit_count, Some(1));
+        assert_eq!(p.next_cursor_mark.as_deref(), Some("AoE"));
+        let e = &p.feed.entries[0];
+        assert_eq!(e.title.as_deref(), Some("Ketamine & mood"));
+        assert_eq!(
+            e.summary.as_deref(),
+            Some("Background: Text here. Methods: More.")
+        );
+        assert_eq!(e.authors, ["Doe J", "Roe R"]);
+        assert_eq!(e.journal.as_deref(), Some("medRxiv"));
+        assert_eq!(e.mesh, ["Ketamine*"]);
+        assert_eq!(e.publication_types, ["preprint"]);
+        assert_eq!(e.categories, ["type:preprint"]);
+        assert_eq!(e.pmid.as_deref(), Some("12345"));
+        assert_eq!(e.guid.as_deref(), Some("europepmc:PPR/PPR1"));
+        assert!(e.published.is_some());
+    }
+
+    #[test]
+    fn not_a_search_response() {
+        assert!(parse("{\"items\":[]}", "t").is_err());
+        assert!(parse("[1]", "t").is_err());
+        let err = parse("{\"resultList\": {", "t").unwrap_err();
+        assert_eq!(err.line(), Some(1));
+    }
+}

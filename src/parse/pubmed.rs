@@ -1,0 +1,833 @@
+//! NCBI E-utilities XML: efetch `PubmedArticleSet` articles into `RawEntry` values, and esearch `eSearchResult` documents.
+//!
+//! Conventions (documented for users):
+//! - Identifiers come only from the article's own `MedlineCitation/PMID` and
+//!   `PubmedData/ArticleIdList` (or `BookDocument`'s). `ReferenceList` and
+//!   `CommentsCorrectionsList` list *other* works and are skipped whole.
+//! - `mesh` holds descriptor names; a trailing `*` marks a major topic (the
+//!   descriptor or one of its qualifiers has `MajorTopicYN="Y"`), e.g. `Ketamine*`.
+//! - Keywords go to `categories` verbatim; ClinicalTrials.gov accession numbers
+//!   (from `DataBankList` and the abstract) give `nct_id` (the first) and
+//!   `nct:NCT…` categories (the others).
+//! - `published` is the electronic `ArticleDate` when present, else the issue's
+//!   `PubDate` (`MedlineDate` free text such as "2023 Nov-Dec" is read as its
+//!   first month); `updated` is `DateRevised`.
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use super::{ParseError, finish_entry, line_of, non_empty, xml_message};
+use crate::model::{FeedInfo, Format, ParsedFeed, RawEntry};
+use crate::normalize::ids::{find_nct_ids, normalize_doi, normalize_pmcid, normalize_pmid};
+use crate::normalize::text::collapse_ws;
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// An esearch answer. Zero hits (with `PhraseNotFound`) is a normal result.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ESearchResult {
+    pub count: u64,
+    pub ret_max: u64,
+    pub ret_start: u64,
+    pub query_key: Option<String>,
+    pub web_env: Option<String>,
+    pub ids: Vec<String>,
+    /// `ErrorList/PhraseNotFound`: terms PubMed did not know; not a failure.
+    pub phrases_not_found: Vec<String>,
+    /// Any other `ErrorList` child or top-level `ERROR`: the search failed.
+    pub errors: Vec<String>,
+}
+
+/// What an efetch call returned: articles, or the error document NCBI sends
+/// with HTTP 200 (e.g. an expired `WebEnv`: "Unable to obtain query #1").
+#[derive(Debug, Clone, PartialEq)]
+pub enum Efetch {
+    Articles(ParsedFeed),
+    Error(String),
+}
+
+struct Xml<'a> {
+    reader: Reader<&'a [u8]>,
+    text: &'a str,
+    origin: &'a str,
+}
+
+impl<'a> Xml<'a> {
+    fn new(text: &'a str, origin: &'a str) -> Self {
+        Self {
+            reader: Reader::from_str(text),
+            text,
+            origin,
+        }
+    }
+
+    fn err(&self, e: quick_xml::Error) -> ParseError {
+        ParseError::syntax(
+            self.origin,
+            line_of(self.text, self.reader.error_position() as usize),
+            xml_message(&e),
+        )
+    }
+
+    fn eof_err(&self, inside: &str) -> ParseError {
+        ParseError::syntax(
+            self.origin,
+            line_of(self.text, self.text.len()),
+            format!("unexpected end of document: <{inside}> is not closed"),
+        )
+    }
+
+    fn next(&mut self) -> Result<Event<'a>, ParseError> {
+        self.reader.read_event().map_err(|e| self.err(e))
+    }
+
+    /// The text of the element just opened, through inline markup (`<i>`,
+    /// `<sup>`, MathML), whitespace collapsed. Inline tags add no space, so
+    /// "CO<sub>2</sub>" reads "CO2".
+    fn text_of(&mut self, name: &str) -> Result<String, ParseError> {
+        let mut out = String::new();
+        let mut depth = 0usize;
+        loop {
+            match self.next()? {
+                Event::Text(t) => out.push_str(&t.xml10_content()),
+                Event::CData(c) => out.push_str(&c.xml10_content()),
+                Event::GeneralRef(r) => match r.resolve_char_ref() {
+                    Ok(Some(c)) => out.push(c),
+                    _ => match &*r {
+                        "lt" => out.push('<'),
+                        "gt" => out.push('>'),
+                        "amp" => out.push('&'),
+                        "quot" => out.push('"'),
+                        "apos" => out.push('\''),
+                        other => {
+                            out.push('&');
+                            out.push_str(other);
+                            out.push(';');
+                        }
+                    },
+                },
+                Event::Start(_) => depth += 1,
+                Event::End(_) => {
+                    if depth == 0 {
+                        return Ok(collapse_ws(&out));
+                    }
+                    depth -= 1;
+                }
+                Event::Eof => return Err(self.eof_err(name)),
+                _ => {}
+            }
+        }
+    }
+
+    fn skip(&mut self, start: &BytesStart<'_>) -> Result<(), ParseError> {
+        let name = start.name().as_ref().to_string();
+        self.reader
+            .read_to_end(quick_xml::name::QName(&name))
+            .map(|_| ())
+            .map_err(|e| match e {
+                quick_xml::Error::IllFormed(quick_xml::errors::IllFormedError::MissingEndTag(
+                    _,
+                )) => self.eof_err(&name),
+                e => self.err(e),
+            })
+    }
+
+    /// Reads up to the root element; `None` for a document without one.
+    fn root(&mut self) -> Result<Option<String>, ParseError> {
+        loop {
+            match self.next()? {
+                Event::Start(s) => return Ok(Some(s.name().as_ref().to_string())),
+                Event::Empty(s) => {
+                    // An empty root has no children to read; remember that by
+                    // returning a name the callers treat as "nothing inside".
+                    return Ok(Some(format!("{}/", s.name().as_ref())));
+                }
+                Event::Eof => return Ok(None),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn attr(start: &BytesStart<'_>, name: &str) -> Option<String> {
+    let a = start.try_get_attribute(name).ok()??;
+    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+        .ok()
+        .map(|v| v.trim().to_string())
+}
+
+/// Parses an efetch `PubmedArticleSet` into a feed; the NCBI error document
+/// becomes a `ParseError` here (the driver uses [`parse_efetch`] to tell them apart).
+pub fn parse(text: &str, origin: &str) -> Result<ParsedFeed, ParseError> {
+    match parse_efetch(text, origin)? {
+        Efetch::Articles(feed) => Ok(feed),
+        Efetch::Error(msg) => Err(ParseError::invalid(
+            origin,
+            format!("efetch answered with an error: {msg}"),
+        )),
+    }
+}
+
+/// Parses an efetch answer: `PubmedArticleSet`, or `eFetchResult` carrying `ERROR`.
+pub fn parse_efetch(text: &str, origin: &str) -> Result<Efetch, ParseError> {
+    let mut x = Xml::new(text, origin);
+    let root = x.root()?;
+    let feed = |entries| ParsedFeed {
+        feed: FeedInfo {
+            title: None,
+            link: None,
+            format: Format::Pubmed,
+            ttl_minutes: None,
+        },
+        entries,
+    };
+    match root.as_deref() {
+        Some("PubmedArticleSet/") => Ok(Efetch::Articles(feed(Vec::new()))),
+        Some("PubmedArticleSet") => {
+            let mut entries = Vec::new();
+            loop {
+                match x.next()? {
+                    Event::Start(s) => match s.name().as_ref() {
+                        "PubmedArticle" | "PubmedBookArticle" => {
+                            let name = s.name().as_ref().to_string();
+                            entries.push(parse_article(&mut x, &name)?);
+                        }
+                        _ => x.skip(&s)?,
+                    },
+                    Event::End(_) => break,
+                    Event::Eof => return Err(x.eof_err("PubmedArticleSet")),
+                    _ => {}
+                }
+            }
+            Ok(Efetch::Articles(feed(entries)))
+        }
+        Some("eFetchResult" | "eFetchResult/") => {
+            let mut msgs = Vec::new();
+            if root.as_deref() == Some("eFetchResult") {
+                collect_errors(&mut x, "eFetchResult", &mut msgs)?;
+            }
+            Ok(Efetch::Error(if msgs.is_empty() {
+                "eFetchResult without articles".into()
+            } else {
+                msgs.join("; ")
+            }))
+        }
+        Some("eSearchResult" | "eSearchResult/") => Err(ParseError::NotAFeed {
+            origin: origin.to_string(),
+            what: "an esearch result lists PMIDs only; parse the efetch document for the articles"
+                .into(),
+        }),
+        Some(other) => Err(ParseError::NotAFeed {
+            origin: origin.to_string(),
+            what: format!(
+                "root element <{}> (expected <PubmedArticleSet>)",
+                other.trim_end_matches('/')
+            ),
+        }),
+        None => Err(ParseError::NotAFeed {
+            origin: origin.to_string(),
+            what: "no root element".into(),
+        }),
+    }
+}
+
+/// Collects the text of every `ERROR` element below the current one.
+fn collect_errors(x: &mut Xml<'_>, outer: &str, out: &mut Vec<String>) -> Result<(), ParseError> {
+    let mut depth = 0usize;
+    loop {
+        match x.next()? {
+            Event::Start(s) if s.name().as_ref().eq_ignore_ascii_case("error") => {
+                let t = x.text_of("ERROR")?;
+                if !t.is_empty() {
+                    out.push(t);
+                }
+            }
+            Event::Start(_) => depth += 1,
+            Event::End(_) => {
+                if depth == 0 {
+                    return Ok(());
+                }
+                depth -= 1;
+            }
+            Event::Eof => return Err(x.eof_err(outer)),
+            _ => {}
+        }
+    }
+}
+
+/// Fields gathered while walking one article before they are settled.
+#[derive(Default)]
+struct Acc {
+    entry: RawEntry,
+    abstract_parts: Vec<String>,
+    article_date: Option<DateTime<Utc>>,
+    pub_date: Option<DateTime<Utc>>,
+    journal_title: Option<String>,
+    journal_iso: Option<String>,
+    book_title: Option<String>,
+    eloc_doi: Option<String>,
+    nct: Vec<String>,
+}
+
+/// Elements whose subtree names other works; their ids must never leak.
+fn is_foreign_subtree(name: &str) -> bool {
+    matches!(
+        name,
+        "ReferenceList" | "CommentsCorrectionsList" | "History" | "OtherAbstract" | "Reference"
+    )
+}
+
+fn parse_article(x: &mut Xml<'_>, outer: &str) -> Result<RawEntry, ParseError> {
+    let mut acc = Acc::default();
+    // Names of the open elements below the article element.
+    let mut stack: Vec<String> = Vec::new();
+    loop {
+        let ev = x.next()?;
+        match ev {
+            Event::Start(s) => {
+                let name = s.name().as_ref().to_string();
+                if is_foreign_subtree(&name) {
+                    x.skip(&s)?;
+                    continue;
+                }
+                let parent = stack.last().map(String::as_str).unwrap_or(outer);
+                let grand = match stack.len() {
+                    0 => "",
+                    1 => outer,
+                    n => stack[n - 2].as_str(),
+                };
+                if !take_element(x, &mut acc, &s, &name, parent, grand)? {
+                    stack.push(name);
+                }
+            }
+            Event::End(_) if stack.pop().is_none() => break,
+            Event::Eof => return Err(x.eof_err(outer)),
+            _ => {}
+        }
+    }
+    Ok(settle(acc))
+}
+
+/// Handles one element by its place; returns `true` when it consumed the
+/// element whole, `false` to descend into it.
+fn take_element(
+    x: &mut Xml<'_>,
+    acc: &mut Acc,
+    s: &BytesStart<'_>,
+    name: &str,
+    parent: &str,
+    grand: &str,
+) -> Result<bool, ParseError> {
+    let e = &mut acc.entry;
+    match (parent, name) {
+        ("MedlineCitation" | "BookDocument", "PMID") => {
+            let v = x.text_of(name)?;
+            if e.pmid.is_none() {
+                e.pmid = normalize_pmid(&v);
+            }
+        }
+        ("ArticleIdList", "ArticleId")
+            if matches!(grand, "PubmedData" | "PubmedBookData" | "BookDocument") =>
+        {
+            let kind = attr(s, "IdType").unwrap_or_default();
+            let v = x.text_of(name)?;
+            match kind.as_str() {
+                "pubmed" if e.pmid.is_none() => e.pmid = normalize_pmid(&v),
+                "doi" if e.doi.is_none() => e.doi = normalize_doi(&v),
+                "pmc" if e.pmcid.is_none() => e.pmcid = normalize_pmcid(&v),
+                _ => {}
+            }
+        }
+        ("Article" | "BookDocument", "ArticleTitle") => {
+            e.title = non_empty(x.text_of(name)?);
+        }
+        ("Article", "VernacularTitle") => {
+            let v = x.text_of(name)?;
+            if e.title.is_none() {
+                e.title = non_empty(v);
+            }
+        }
+        ("Book", "BookTitle") => acc.book_title = non_empty(x.text_of(name)?),
+        ("Abstract", "AbstractText") if matches!(grand, "Article" | "BookDocument") => {
+            let label = attr(s, "Label").filter(|l| !l.is_empty());
+            let v = x.text_of(name)?;
+            if !v.is_empty() {
+                acc.abstract_parts.push(match label {
+                    Some(l) => format!("{l}: {v}"),
+                    None => v,
+                });
+            }
+        }
+        ("AuthorList", "Author") => {
+            let valid = attr(s, "ValidYN").as_deref() != Some("N");
+            if let Some(a) = read_author(x)?
+                && valid
+                && !e.authors.contains(&a)
+            {
+                e.authors.push(a);
+            }
+        }
+        // Editors of a book are not its authors.
+        (_, "AuthorList") if attr(s, "Type").as_deref() == Some("editors") => x.skip(s)?,
+        ("Journal", "Title") => acc.journal_title = non_empty(x.text_of(name)?),
+        ("Journal", "ISOAbbreviation") => acc.journal_iso = non_empty(x.text_of(name)?),
+        ("JournalIssue" | "Book", "PubDate") => acc.pub_date = read_date(x, name)?,
+        ("Article", "ArticleDate") => {
+            let d = read_date(x, name)?;
+            if acc.article_date.is_none() {
+                acc.article_date = d;
+            }
+        }
+        ("MedlineCitation" | "BookDocument", "DateRevised") => e.updated = read_date(x, name)?,
+        ("PublicationTypeList", "PublicationType") => {
+            let v = x.text_of(name)?;
+            if !v.is_empty() && !e.publication_types.contains(&v) {
+                e.publication_types.push(v);
+            }
+        }
+        ("MeshHeadingList", "MeshHeading") => {
+            if let Some(m) = read_mesh(x)?
+                && !e.mesh.contains(&m)
+            {
+                e.mesh.push(m);
+            }
+        }
+        ("KeywordList", "Keyword") => {
+            let v = x.text_of(name)?;
+            if !v.is_empty() {
+                e.categories.push(v);
+            }
+        }
+        ("DataBankList", "DataBank") => read_databank(x, &mut acc.nct)?,
+        ("Article", "ELocationID") => {
+            let is_doi = attr(s, "EIdType").as_deref() == Some("doi");
+            let v = x.text_of(name)?;
+            if is_doi && acc.eloc_doi.is_none() {
+                acc.eloc_doi = normalize_doi(&v);
+            }
+        }
+        // Subtrees with nothing we keep: skipped to save work.
+        (
+            _,
+            "AffiliationInfo"
+            | "GrantList"
+            | "ChemicalList"
+            | "SupplMeshList"
+            | "InvestigatorList"
+            | "CopyrightInformation"
+            | "Pagination"
+            | "ISSN"
+            | "MedlineJournalInfo"
+            | "CitationSubset"
+            | "GeneralNote"
+            | "DateCompleted"
+            | "Sections",
+        ) => x.skip(s)?,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+fn read_author(x: &mut Xml<'_>) -> Result<Option<String>, ParseError> {
+    let (mut last, mut fore, mut initials, mut collective) = (None, None, None, None);
+    loop {
+        match x.next()? {
+            Event::Start(s) => {
+                let name = s.name().as_ref().to_string();
+                match name.as_str() {
+                    "LastName" => last = non_empty(x.text_of(&name)?),
+                    "ForeName" => fore = non_empty(x.text_of(&name)?),
+                    "Initials" => initials = non_empty(x.text_of(&name)?),
+                    "CollectiveName" => collective = non_empty(x.text_of(&name)?),
+                    _ => x.skip(&s)?,
+                }
+            }
+            Event::End(_) => break,
+            Event::Eof => return Err(x.eof_err("Author")),
+            _ => {}
+        }
+    }
+    let initials = initials.or_else(|| {
+        fore.as_deref().map(|f| {
+            f.split([' ', '-'])
+                .filter_map(|w| w.chars().next())
+                .filter(|c| c.is_alphabetic())
+                .flat_map(char::to_uppercase)
+                .collect::<String>()
+        })
+    });
+    Ok(match (last, collective) {
+        (Some(l), _) => Some(match initials.filter(|i| !i.is_empty()) {
+            Some(i) => format!("{l} {i}"),
+            None => l,
+        }),
+        (None, Some(c)) => Some(c),
+        (None, None) => None,
+    })
+}
+
+fn read_mesh(x: &mut Xml<'_>) -> Result<Option<String>, ParseError> {
+    let mut descriptor = None;
+    let mut major = false;
+    loop {
+        match x.next()? {
+            Event::Start(s) => {
+                let name = s.name().as_ref().to_string();
+                let yes = attr(&s, "MajorTopicYN").as_deref() == Some("Y");
+                match name.as_str() {
+                    "DescriptorName" => {
+                        major |= yes;
+                        descriptor = non_empty(x.text_of(&name)?);
+                    }
+                    "QualifierName" => {
+                        major |= yes;
+                        x.skip(&s)?;
+                    }
+                    _ => x.skip(&s)?,
+                }
+            }
+            Event::End(_) => break,
+            Event::Eof => return Err(x.eof_err("MeshHeading")),
+            _ => {}
+        }
+    }
+    Ok(descriptor.map(|d| if major { format!("{d}*") } else { d }))
+}
+
+fn read_databank(x: &mut Xml<'_>, nct: &mut Vec<String>) -> Result<(), ParseError> {
+    let mut bank = String::new();
+    let mut numbers = Vec::new();
+    let mut depth = 0usize;
+    loop {
+        match x.next()? {
+            Event::Start(s) => {
+                let name = s.name().as_ref().to_string();
+                match name.as_str() {
+                    "DataBankName" => bank = x.text_of(&name)?,
+                    "AccessionNumber" => numbers.push(x.text_of(&name)?),
+                    _ => depth += 1,
+                }
+            }
+            Event::End(_) => {
+                if depth == 0 {
+                    break;
+                }
+                depth -= 1;
+            }
+            Event::Eof => return Err(x.eof_err("DataBank")),
+            _ => {}
+        }
+    }
+    if bank.trim().eq_ignore_ascii_case("ClinicalTrials.gov") {
+        for n in numbers {
+            for id in find_nct_ids(&n) {
+                if !nct.contains(&id) {
+                    nct.push(id);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads `Year`/`Month`/`Day` (or `MedlineDate`, or `Season`) children.
+fn read_date(x: &mut Xml<'_>, outer: &str) -> Result<Option<DateTime<Utc>>, ParseError> {
+    let (mut year, mut month, mut day, mut medline) = (None, None, None, None);
+    loop {
+        match x.next()? {
+            Event::Start(s) => {
+                let name = s.name().as_ref().to_string();
+                let v = x.text_of(&name)?;
+                match name.as_str() {
+                    "Year" => year = v.parse::<i32>().ok(),
+                    "Month" => month = month_number(&v),
+                    "Day" => day = v.parse::<u32>().ok(),
+                    "Season" if month.is_none() => month = season_month(&v),
+                    "MedlineDate" => medline = Some(v),
+                    _ => {}
+                }
+            }
+            Event::End(_) => break,
+            Event::Eof => return Err(x.eof_err(outer)),
+            _ => {}
+        }
+    }
+    Ok(match (year, medline) {
+        (Some(y), _) => ymd(y, month, day),
+        (None, Some(m)) => medline_date(&m),
+        (None, None) => None,
+    })
+}
+
+fn ymd(y: i32, m: Option<u32>, d: Option<u32>) -> Option<DateTime<Utc>> {
+    let date = NaiveDate::from_ymd_opt(y, m.unwrap_or(1), d.unwrap_or(1))
+        // A day that does not exist in the month (seen in old records): keep the month.
+        .or_else(|| NaiveDate::from_ymd_opt(y, m.unwrap_or(1), 1))?;
+    date.and_hms_opt(0, 0, 0).map(|t| t.and_utc())
+}
+
+fn month_number(s: &str) -> Option<u32> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<u32>() {
+        return (1..=12).contains(&n).then_some(n);
+    }
+    const NAMES: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let head = s.get(..3)?.to_ascii_lowercase();
+    NAMES
+        .iter()
+        .position(|n| *n == head)
+        .and_then(|i| u32::try_from(i + 1).ok())
+}
+
+/// The first month of a season as NLM uses them (Winter is the start of the year).
+fn season_month(s: &str) -> Option<u32> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "winter" => Some(1),
+        "spring" => Some(3),
+        "summer" => Some(6),
+        "fall" | "autumn" => Some(9),
+        _ => None,
+    }
+}
+
+/// `MedlineDate` free text: "2023 Nov-Dec", "1998 Dec-1999 Jan", "2000 Spring",
+/// "2019 Jan 15-21", "2000-2001". The start of the range is taken.
+pub(crate) fn medline_date(s: &str) -> Option<DateTime<Utc>> {
+    let mut toks = s
+        .split(|c: char| c.is_whitespace() || c == '-' || c == ',' || c == '/')
+        .filter(|t| !t.is_empty());
+    let year = toks
+        .next()
+        .filter(|t| t.len() == 4)
+        .and_then(|t| t.parse::<i32>().ok())?;
+    let mut month = None;
+    let mut day = None;
+    if let Some(t) = toks.next() {
+        if t.chars().all(|c| c.is_ascii_digit()) {
+            // "2000-2001": a second year, not a month.
+            if t.len() != 4 {
+                month = month_number(t);
+            }
+        } else {
+            month = month_number(t).or_else(|| season_month(t));
+            if month.is_some()
+                && let Some(d) = toks.next()
+                && d.len() <= 2
+            {
+                day = d.parse::<u32>().ok();
+            }
+        }
+    }
+    ymd(year, month, day)
+}
+
+fn settle(acc: Acc) -> RawEntry {
+    let mut e = acc.entry;
+    if e.doi.is_none() {
+        e.doi = acc.eloc_doi;
+    }
+    e.journal = acc.journal_title.or(acc.journal_iso).or(acc.book_title);
+    e.published = acc.article_date.or(acc.pub_date);
+    e.summary = non_empty(acc.abstract_parts.join(" "));
+    if let Some(p) = &e.pmid {
+        e.guid = Some(format!("pubmed:{p}"));
+        e.link = Some(format!("https://pubmed.ncbi.nlm.nih.gov/{p}/"));
+    }
+    let mut nct = acc.nct;
+    for t in [e.title.as_deref(), e.summary.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        for id in find_nct_ids(t) {
+            if !nct.contains(&id) {
+                nct.push(id);
+            }
+        }
+    }
+    let mut ids = nct.into_iter();
+    e.nct_id = ids.next();
+    e.categories.extend(ids.map(|id| format!("nct:{id}")));
+    finish_entry(&mut e);
+    e
+}
+
+/// Parses an esearch `eSearchResult`.
+pub fn parse_esearch(text: &str, origin: &str) -> Result<ESearchResult, ParseError> {
+    let mut x = Xml::new(text, origin);
+    let mut r = ESearchResult::default();
+    match x.root()?.as_deref() {
+        Some("eSearchResult") => {}
+        Some(other) => {
+            return Err(ParseError::NotAFeed {
+                origin: origin.to_string(),
+                what: format!(
+                    "root element <{}> (expected <eSearchResult>)",
+                    other.trim_end_matches('/')
+                ),
+            });
+        }
+        None => {
+            return Err(ParseError::NotAFeed {
+                origin: origin.to_string(),
+                what: "no root element".into(),
+            });
+        }
+    }
+    let num = |v: &str, what: &str| {
+        v.trim().parse::<u64>().map_err(|_| {
+            ParseError::invalid(origin, format!("esearch <{what}> is not a number: {v:?}"))
+        })
+    };
+    loop {
+        match x.next()? {
+            Event::Start(s) => {
+                let name = s.name().as_ref().to_string();
+                match name.as_str() {
+                    "Count" => r.count = num(&x.text_of(&name)?, "Count")?,
+                    "RetMax" => r.ret_max = num(&x.text_of(&name)?, "RetMax")?,
+                    "RetStart" => r.ret_start = num(&x.text_of(&name)?, "RetStart")?,
+                    "QueryKey" => r.query_key = non_empty(x.text_of(&name)?),
+                    "WebEnv" => r.web_env = non_empty(x.text_of(&name)?),
+                    "IdList" => read_ids(&mut x, &mut r.ids)?,
+                    "ErrorList" => read_error_list(&mut x, &mut r)?,
+                    "ERROR" => {
+                        let v = x.text_of(&name)?;
+                        if !v.is_empty() {
+                            r.errors.push(v);
+                        }
+                    }
+                    _ => x.skip(&s)?,
+                }
+            }
+            Event::End(_) => break,
+            Event::Eof => return Err(x.eof_err("eSearchResult")),
+            _ => {}
+        }
+    }
+    Ok(r)
+}
+
+fn read_ids(x: &mut Xml<'_>, ids: &mut Vec<String>) -> Result<(), ParseError> {
+    loop {
+        match x.next()? {
+            Event::Start(s) => {
+                let v = x.text_of("Id")?;
+                if s.name().as_ref() == "Id"
+                    && let Some(p) = normalize_pmid(&v)
+                {
+                    ids.push(p);
+                }
+            }
+            Event::End(_) => return Ok(()),
+            Event::Eof => return Err(x.eof_err("IdList")),
+            _ => {}
+        }
+    }
+}
+
+fn read_error_list(x: &mut Xml<'_>, r: &mut ESearchResult) -> Result<(), ParseError> {
+    loop {
+        match x.next()? {
+            Event::Start(s) => {
+                let name = s.name().as_ref().to_string();
+                let v = x.text_of(&name)?;
+                match name.as_str() {
+                    // Unknown terms are reported here even when others matched.
+                    "PhraseNotFound" | "FieldNotFound" => r.phrases_not_found.push(v),
+                    _ => r.errors.push(format!("{name}: {v}")),
+                }
+            }
+            Event::End(_) => return Ok(()),
+            Event::Eof => return Err(x.eof_err("ErrorList")),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> String {
+        medline_date(s).map(|d| d.to_rfc3339()).unwrap_or_default()
+    }
+
+    #[test]
+    fn medline_dates() {
+        assert_eq!(d("2023 Nov-Dec"), "2023-11-01T00:00:00+00:00");
+        assert_eq!(d("1998 Dec-1999 Jan"), "1998-12-01T00:00:00+00:00");
+        assert_eq!(d("2000 Spring"), "2000-03-01T00:00:00+00:00");
+        assert_eq!(d("2019 Jan 15-21"), "2019-01-15T00:00:00+00:00");
+        assert_eq!(d("2000-2001"), "2000-01-01T00:00:00+00:00");
+        assert_eq!(d("Summer"), "");
+    }
+
+    #[test]
+    fn article_fields() {
+        let xml = r#"<?xml version="1.0"?>
+<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID Version="1">123</PMID>
+<DateRevised><Year>2024</Year><Month>02</Month><Day>03</Day></DateRevised>
+<Article><Journal><JournalIssue><PubDate><MedlineDate>2023 Nov-Dec</MedlineDate></PubDate></JournalIssue>
+<ISOAbbreviation>J Test</ISOAbbreviation></Journal>
+<ArticleTitle>Esketamine and CO<sub>2</sub> in <i>vivo</i>&#x2014;a trial</ArticleTitle>
+<Abstract><AbstractText Label="BACKGROUND">Bg text.</AbstractText><AbstractText Label="METHODS">See NCT01234567 and NCT07654321.</AbstractText><CopyrightInformation>(c) X</CopyrightInformation></Abstract>
+<AuthorList><Author ValidYN="Y"><LastName>Doe</LastName><ForeName>Jane Ann</ForeName></Author><Author><CollectiveName>The Group</CollectiveName></Author><Author ValidYN="N"><LastName>Wrong</LastName><Initials>W</Initials></Author></AuthorList>
+<DataBankList><DataBank><DataBankName>ClinicalTrials.gov</DataBankName><AccessionNumberList><AccessionNumber>NCT07654321</AccessionNumber></AccessionNumberList></DataBank></DataBankList>
+<PublicationTypeList><PublicationType>Randomized Controlled Trial</PublicationType></PublicationTypeList>
+</Article>
+<MeshHeadingList><MeshHeading><DescriptorName MajorTopicYN="N">Ketamine</DescriptorName><QualifierName MajorTopicYN="Y">therapeutic use</QualifierName></MeshHeading><MeshHeading><DescriptorName MajorTopicYN="N">Humans</DescriptorName></MeshHeading></MeshHeadingList>
+<CommentsCorrectionsList><CommentsCorrections RefType="Cites"><PMID>999</PMID></CommentsCorrections></CommentsCorrectionsList>
+<KeywordList><Keyword>rapid antidepressant</Keyword></KeywordList>
+</MedlineCitation><PubmedData><ArticleIdList><ArticleId IdType="pubmed">123</ArticleId><ArticleId IdType="doi">10.1000/ABC</ArticleId><ArticleId IdType="pmc">PMC42</ArticleId></ArticleIdList>
+<ReferenceList><Reference><ArticleIdList><ArticleId IdType="doi">10.9/wrong</ArticleId></ArticleIdList></Reference></ReferenceList></PubmedData></PubmedArticle></PubmedArticleSet>"#;
+        let f = parse(xml, "t").unwrap();
+        let e = &f.entries[0];
+        assert_eq!(e.pmid.as_deref(), Some("123"));
+        assert_eq!(e.doi.as_deref(), Some("10.1000/abc"));
+        assert_eq!(e.pmcid.as_deref(), Some("PMC42"));
+        assert_eq!(
+            e.title.as_deref(),
+            Some("Esketamine and CO2 in vivo\u{2014}a trial")
+        );
+        assert_eq!(
+            e.summary.as_deref(),
+            Some("BACKGROUND: Bg text. METHODS: See NCT01234567 and NCT07654321.")
+        );
+        assert_eq!(e.authors, ["Doe JA", "The Group"]);
+        assert_eq!(e.nct_id.as_deref(), Some("NCT07654321"));
+        assert_eq!(e.categories, ["rapid antidepressant", "nct:NCT01234567"]);
+        assert_eq!(e.mesh, ["Ketamine*", "Humans"]);
+        assert_eq!(e.journal.as_deref(), Some("J Test"));
+        assert_eq!(
+            e.published.map(|d| d.to_rfc3339()).as_deref(),
+            Some("2023-11-01T00:00:00+00:00")
+        );
+        assert_eq!(
+            e.updated.map(|d| d.to_rfc3339()).as_deref(),
+            Some("2024-02-03T00:00:00+00:00")
+        );
+        assert_eq!(e.guid.as_deref(), Some("pubmed:123"));
+    }
+
+    #[test]
+    fn efetch_error_document() {
+        let xml = "<eFetchResult>\n\t<ERROR>Unable to obtain query #1</ERROR>\n</eFetchResult>";
+        assert_eq!(
+            parse_efetch(xml, "t").unwrap(),
+            Efetch::Error("Unable to obtain query #1".into())
+        );
+        assert!(
+            parse(xml, "t")
+                .unwrap_err()
+                .to_string()
+                .contains("query #1")
+        );
+    }
+
+    #[test]
+    fn truncated_is_a_syntax_error() {
+        let err = parse("<PubmedArticleSet><PubmedArticle><MedlineCitation>", "t").unwrap_err();
+        assert!(err.line().is_some(), "{err}");
+    }
+}
