@@ -49,6 +49,27 @@ impl Kind {
         }
     }
 
+    /// The literature APIs, fetched page by page over a date window rather than as
+    /// one document.
+    pub fn is_api(self) -> bool {
+        matches!(
+            self,
+            Kind::Pubmed | Kind::EuropePmc | Kind::Biorxiv | Kind::Ctgov | Kind::Arxiv
+        )
+    }
+
+    /// The format an API kind's responses have.
+    pub fn api_format(self) -> Option<Format> {
+        Some(match self {
+            Kind::Pubmed => Format::Pubmed,
+            Kind::EuropePmc => Format::EuropePmc,
+            Kind::Biorxiv => Format::Biorxiv,
+            Kind::Ctgov => Format::Ctgov,
+            Kind::Arxiv => Format::Arxiv,
+            _ => return None,
+        })
+    }
+
     pub fn parse(s: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)
     }
@@ -117,4 +138,14 @@ pub struct RawEntry {
 pub struct ParsedFeed {
     pub feed: FeedInfo,
     pub entries: Vec<RawEntry>,
+}
+
+/// A link between two works learnt from a source, e.g. a preprint and the
+/// journal article it became.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct WorkLink {
+    /// `"published-as"`: `from_doi` (preprint) was published as `to_doi`.
+    pub rel: String,
+    pub from_doi: String,
+    pub to_doi: String,
 }

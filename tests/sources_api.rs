@@ -40,6 +40,7 @@ fn feed(name: &str, kind: Kind, url: String) -> FeedConfig {
         schedule: "0 0 * * * *".into(),
         filter: None,
         enabled: true,
+        lookback_days: 30,
         origin: "test".into(),
     }
 }

@@ -17,6 +17,9 @@ pub use paths::{default_config_path, default_db_path};
 
 include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 
+/// How far back an API feed's first run looks, unless its `lookback_days` says.
+pub const DEFAULT_LOOKBACK_DAYS: u32 = 30;
+
 /// Where the built-in defaults are said to come from in messages.
 pub const BUILTIN_ORIGIN: &str = "built-in defaults";
 
@@ -143,6 +146,8 @@ pub struct FeedConfig {
     pub schedule: String,
     pub filter: Option<crate::relevance::Filter>,
     pub enabled: bool,
+    /// API kinds: how far back the first run looks.
+    pub lookback_days: u32,
     /// The file that defined it, for messages.
     pub origin: String,
 }
@@ -222,6 +227,7 @@ struct RawFeed {
     schedule: Option<Spanned<String>>,
     filter: Option<Spanned<String>>,
     enabled: Option<bool>,
+    lookback_days: Option<Spanned<u32>>,
 }
 
 /// The source text of one config file, for turning byte spans into lines.
@@ -440,6 +446,10 @@ fn feed(src: &Source, f: RawFeed) -> Result<FeedConfig, ConfigError> {
         schedule,
         filter,
         enabled: f.enabled.unwrap_or(true),
+        lookback_days: match &f.lookback_days {
+            Some(v) => positive(src, v, "lookback_days")?,
+            None => DEFAULT_LOOKBACK_DAYS,
+        },
         origin: src.file.to_string(),
     })
 }

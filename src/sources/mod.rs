@@ -38,15 +38,7 @@ use crate::parse::ParseError;
 /// Hard cap on pages per run, whatever totals the server claims.
 pub const MAX_PAGES: usize = 10_000;
 
-/// A link between two works learnt from a source, e.g. a preprint and the
-/// journal article it became.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub struct WorkLink {
-    /// `"published-as"`: `from_doi` (preprint) was published as `to_doi`.
-    pub rel: String,
-    pub from_doi: String,
-    pub to_doi: String,
-}
+pub use crate::model::WorkLink;
 
 /// Inclusive date range the source is asked about (each kind maps it onto
 /// its own date field: PubMed Entrez date, Europe PMC first index date,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{Result, Store, ingest};
 use crate::config::FeedConfig;
 use crate::fetch::Validators;
-use crate::model::{FeedInfo, RawEntry};
+use crate::model::{FeedInfo, RawEntry, WorkLink};
 use crate::schedule::NextDue;
 
 /// A feed's stored state, as `feeds list` shows it.
@@ -92,6 +92,8 @@ pub enum RunOutcome {
     Parsed {
         info: FeedInfo,
         entries: Vec<RawEntry>,
+        /// Links between works the source reported (preprint → journal DOI).
+        links: Vec<WorkLink>,
         filtered_out: usize,
         validators: Validators,
         http_status: u16,
@@ -202,11 +204,12 @@ impl Store {
                 RunOutcome::Parsed {
                     info,
                     entries,
+                    links,
                     filtered_out,
                     validators,
                     http_status,
                 } => {
-                    stats = ingest::ingest(tx, id, &entries, update.now)?;
+                    stats = ingest::ingest(tx, id, &entries, &links, update.now)?;
                     stats.filtered_out = filtered_out;
                     let format = serde_json::to_value(info.format)
                         .ok()
@@ -328,4 +331,81 @@ fn record_redirect(
         );
     }
     Ok(())
+}
+
+/// An unfinished `fetch --since` of one feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backfill {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    /// The source's token after the last committed page; None before the first.
+    pub resume: Option<String>,
+}
+
+impl Store {
+    pub fn backfill(&self, feed: &str) -> Result<Option<Backfill>> {
+        let row: Option<(Option<String>, Option<String>, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT backfill_from, backfill_to, backfill_resume FROM feeds WHERE name = ?1",
+                [feed],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let date = |s: Option<String>| {
+            s.and_then(|s| chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok())
+        };
+        Ok(row.and_then(|(from, to, resume)| {
+            Some(Backfill {
+                from: date(from)?,
+                to: date(to)?,
+                resume,
+            })
+        }))
+    }
+
+    /// Records that a backfill of `feed` over `from..=to` starts (or restarts).
+    pub fn backfill_begin(
+        &mut self,
+        feed: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE feeds SET backfill_from = ?2, backfill_to = ?3, backfill_resume = NULL WHERE name = ?1",
+                params![feed, from.to_string(), to.to_string()],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Stores one backfilled page and the token to continue after it, in one
+    /// transaction, so an interrupted backfill resumes after the last stored page.
+    /// `resume = None` means the backfill is complete.
+    pub fn backfill_page(
+        &mut self,
+        feed: &str,
+        entries: &[RawEntry],
+        links: &[WorkLink],
+        filtered_out: usize,
+        resume: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<ingest::IngestStats> {
+        self.write(|tx| {
+            let id: i64 = tx.query_row("SELECT id FROM feeds WHERE name = ?1", [feed], |r| r.get(0))?;
+            let mut stats = ingest::ingest(tx, id, entries, links, now)?;
+            stats.filtered_out = filtered_out;
+            tx.execute(
+                "UPDATE feeds SET entries_total = entries_total + ?2, filtered_out = filtered_out + ?3,
+                     backfill_resume = ?4,
+                     backfill_from = CASE WHEN ?4 IS NULL THEN NULL ELSE backfill_from END,
+                     backfill_to = CASE WHEN ?4 IS NULL THEN NULL ELSE backfill_to END
+                 WHERE id = ?1",
+                params![id, stats.new_sightings as i64, filtered_out as i64, resume],
+            )?;
+            Ok(stats)
+        })
+    }
 }

@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, Row, ToSql, Transaction, params};
 use serde::Serialize;
 
 use crate::dedup::{content_hash, source_key};
-use crate::model::RawEntry;
+use crate::model::{RawEntry, WorkLink};
 
 /// What one ingest did.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -306,10 +306,12 @@ pub(super) fn ingest(
     tx: &Transaction,
     feed_id: i64,
     entries: &[RawEntry],
+    links: &[WorkLink],
     now: DateTime<Utc>,
 ) -> rusqlite::Result<IngestStats> {
     let now = now.timestamp();
     let mut stats = IngestStats::default();
+    let mut touched: Vec<i64> = Vec::new();
     for e in entries {
         let key = source_key(e);
         let hash = content_hash(e);
@@ -326,6 +328,7 @@ pub(super) fn ingest(
                 tx.prepare_cached("UPDATE sources SET last_seen_at = ?2 WHERE id = ?1")?
                     .execute([source_id, now])?;
                 stats.unchanged += 1;
+                continue;
             }
             Some((source_id, work, _)) => {
                 let incoming = Fields::from_entry(e, now);
@@ -335,6 +338,8 @@ pub(super) fn ingest(
                 )?
                 .execute(params![source_id, work, e.link, hash, now])?;
                 stats.updated += 1;
+                touched.push(work);
+                source_tags(tx, work, e)?;
             }
             None => {
                 let incoming = Fields::from_entry(e, now);
@@ -354,8 +359,123 @@ pub(super) fn ingest(
                 )?
                 .execute(params![work, feed_id, key, e.link, hash, now])?;
                 stats.new_sightings += 1;
+                touched.push(work);
+                source_tags(tx, work, e)?;
             }
         }
     }
+    link_works(tx, &touched, links)?;
     Ok(stats)
+}
+
+/// Type tags a source states outright (`type:preprint` from Europe PMC's PPR source
+/// or bioRxiv, `type:trial-registration` from ClinicalTrials.gov), kept as tags with
+/// the category as their evidence.
+fn source_tags(tx: &Transaction, work: i64, e: &RawEntry) -> rusqlite::Result<()> {
+    for c in e.categories.iter().filter(|c| c.starts_with("type:")) {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
+             VALUES (?1, ?2, 'source', ?2, NULL, NULL)",
+        )?
+        .execute(params![work, c])?;
+    }
+    Ok(())
+}
+
+/// Both directions of a link; `rel` names what the linked work is to this one.
+fn link_pair(tx: &Transaction, a: i64, rel_a: &str, b: i64, rel_b: &str) -> rusqlite::Result<()> {
+    if a == b {
+        return Ok(());
+    }
+    let mut st =
+        tx.prepare_cached("INSERT OR IGNORE INTO links (from_id, rel, to_id) VALUES (?1, ?2, ?3)")?;
+    st.execute(params![a, rel_a, b])?;
+    st.execute(params![b, rel_b, a])?;
+    Ok(())
+}
+
+/// The NCT ids a work names: its own and any `nct:` categories (further trials a
+/// PubMed record lists).
+fn nct_ids(f: &Fields) -> Vec<String> {
+    let mut ids: Vec<String> = f.nct_id.iter().cloned().collect();
+    ids.extend(
+        f.categories
+            .iter()
+            .filter_map(|c| c.strip_prefix("nct:"))
+            .map(str::to_owned),
+    );
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Joins works that belong together but stay separate: a preprint and its journal
+/// version (by DOI, remembered until both are stored), and a trial registration and
+/// the papers that report it (by NCT id).
+fn link_works(tx: &Transaction, touched: &[i64], links: &[WorkLink]) -> rusqlite::Result<()> {
+    for l in links {
+        let (Some(from), Some(to)) = (
+            crate::normalize::normalize_doi(&l.from_doi),
+            crate::normalize::normalize_doi(&l.to_doi),
+        ) else {
+            continue;
+        };
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO doi_links (from_doi, rel, to_doi) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![from, l.rel, to])?;
+    }
+    let mut work_ids = touched.to_vec();
+    work_ids.sort_unstable();
+    work_ids.dedup();
+    for &id in &work_ids {
+        // A merge earlier in this ingest may have folded the work away.
+        let Some(f) = tx
+            .prepare_cached("SELECT * FROM entries WHERE id = ?1")?
+            .query_row([id], Fields::from_row)
+            .optional()?
+        else {
+            continue;
+        };
+        if let Some(doi) = &f.doi {
+            let pairs: Vec<(i64, i64)> = tx
+                .prepare_cached(
+                    "SELECT p.id, j.id FROM doi_links d
+                     JOIN entries p ON p.doi = d.from_doi JOIN entries j ON j.doi = d.to_doi
+                     WHERE d.rel = 'published-as' AND (d.from_doi = ?1 OR d.to_doi = ?1)",
+                )?
+                .query_map([doi], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (preprint, journal) in pairs {
+                link_pair(tx, preprint, "published-as", journal, "preprint-of")?;
+            }
+        }
+        for nct in nct_ids(&f) {
+            if f.has_strong_id() {
+                let regs: Vec<i64> = tx
+                    .prepare_cached(
+                        "SELECT id FROM entries WHERE nct_id = ?1 AND doi IS NULL AND pmid IS NULL AND pmcid IS NULL",
+                    )?
+                    .query_map([&nct], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                for reg in regs {
+                    link_pair(tx, id, "registration", reg, "report")?;
+                }
+            } else {
+                let pattern = format!("%\"nct:{nct}\"%");
+                let papers: Vec<i64> = tx
+                    .prepare_cached(
+                        "SELECT id FROM entries
+                         WHERE (nct_id = ?1 OR categories LIKE ?2)
+                           AND (doi IS NOT NULL OR pmid IS NOT NULL OR pmcid IS NOT NULL)",
+                    )?
+                    .query_map(params![nct, pattern], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                for paper in papers {
+                    link_pair(tx, paper, "registration", id, "report")?;
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use feeds::{FeedRow, FeedUpdate, REDIRECTS_TO_MOVE, RunOutcome};
+pub use feeds::{Backfill, FeedRow, FeedUpdate, REDIRECTS_TO_MOVE, RunOutcome};
 pub use heartbeat::Heartbeat;
 pub use ingest::IngestStats;
 pub use read::{EntryDetail, EntrySummary, Evidence, Filters, Link, Sighting};

@@ -4,7 +4,7 @@ use chrono::{TimeZone, Utc};
 
 use super::*;
 use crate::config::FeedConfig;
-use crate::model::{FeedInfo, Format, Kind, RawEntry};
+use crate::model::{FeedInfo, Format, Kind, RawEntry, WorkLink};
 use crate::schedule::NextDue;
 
 fn feed(name: &str) -> FeedConfig {
@@ -15,6 +15,7 @@ fn feed(name: &str) -> FeedConfig {
         schedule: "0 0 * * * *".into(),
         filter: None,
         enabled: true,
+        lookback_days: 30,
         origin: "test".into(),
     }
 }
@@ -47,10 +48,20 @@ fn info() -> FeedInfo {
 }
 
 fn ingest(s: &mut Store, feed: &str, entries: &[RawEntry]) -> IngestStats {
+    ingest_links(s, feed, entries, &[])
+}
+
+fn ingest_links(
+    s: &mut Store,
+    feed: &str,
+    entries: &[RawEntry],
+    links: &[WorkLink],
+) -> IngestStats {
     let now = Utc::now();
     s.record_run(
         feed,
         RunOutcome::Parsed {
+            links: links.to_vec(),
             info: info(),
             entries: entries.to_vec(),
             filtered_out: 0,
@@ -313,6 +324,7 @@ fn an_unknown_feed_rolls_back_the_whole_run() {
     let r = s.record_run(
         "not-synced",
         RunOutcome::Parsed {
+            links: Vec::new(),
             info: info(),
             entries: vec![entry("1", "x")],
             filtered_out: 0,
@@ -329,4 +341,109 @@ fn an_unknown_feed_rolls_back_the_whole_run() {
     );
     assert!(r.is_err());
     assert_eq!(s.count_entries().unwrap(), 0);
+}
+
+fn links_of(s: &Store, id: i64) -> Vec<(String, i64)> {
+    s.show(id)
+        .unwrap()
+        .unwrap()
+        .summary
+        .links
+        .into_iter()
+        .map(|l| (l.rel, l.id))
+        .collect()
+}
+
+fn id_by_doi(s: &Store, doi: &str) -> i64 {
+    s.connection()
+        .query_row("SELECT id FROM entries WHERE doi = ?1", [doi], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_preprint_and_its_journal_version_are_linked_in_either_order() {
+    let (_d, mut s) = open();
+    let mut preprint = entry("pp", "Ketamine preprint");
+    preprint.doi = Some("10.1101/2024.01.01.1".into());
+    preprint.categories = vec!["type:preprint".into()];
+    let link = WorkLink {
+        rel: "published-as".into(),
+        from_doi: "10.1101/2024.01.01.1".into(),
+        to_doi: "https://doi.org/10.1000/J.1".into(),
+    };
+    // The link arrives with the preprint, before the journal version exists.
+    ingest_links(&mut s, "a", &[preprint], &[link]);
+    let mut journal = entry("j", "Ketamine article");
+    journal.doi = Some("10.1000/j.1".into());
+    ingest(&mut s, "b", &[journal]);
+    let (p, j) = (
+        id_by_doi(&s, "10.1101/2024.01.01.1"),
+        id_by_doi(&s, "10.1000/j.1"),
+    );
+    assert_ne!(p, j, "two works, not merged");
+    assert_eq!(links_of(&s, p), vec![("published-as".to_string(), j)]);
+    assert_eq!(links_of(&s, j), vec![("preprint-of".to_string(), p)]);
+    let d = s.show(p).unwrap().unwrap();
+    assert_eq!(d.summary.tags, vec!["type:preprint"]);
+    assert_eq!(d.evidence[0].field.as_deref(), Some("source"));
+}
+
+#[test]
+fn a_registration_and_the_papers_reporting_it_are_linked() {
+    let (_d, mut s) = open();
+    let mut paper = entry("p", "Results of a ketamine trial");
+    paper.pmid = Some("111".into());
+    paper.categories = vec!["nct:NCT00000002".into()];
+    paper.nct_id = Some("NCT00000001".into());
+    ingest(&mut s, "a", &[paper]);
+    let mut reg1 = entry("NCT00000001", "Registration one");
+    reg1.nct_id = Some("NCT00000001".into());
+    reg1.categories = vec!["type:trial-registration".into()];
+    let mut reg2 = entry("NCT00000002", "Registration two");
+    reg2.nct_id = Some("NCT00000002".into());
+    ingest(&mut s, "b", &[reg1, reg2]);
+    let paper_id: i64 = s
+        .connection()
+        .query_row("SELECT id FROM entries WHERE pmid = '111'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let regs: Vec<i64> = links_of(&s, paper_id)
+        .into_iter()
+        .map(|(rel, id)| {
+            assert_eq!(rel, "registration");
+            id
+        })
+        .collect();
+    assert_eq!(regs.len(), 2);
+    for r in regs {
+        assert_eq!(links_of(&s, r), vec![("report".to_string(), paper_id)]);
+    }
+    assert_eq!(s.count_entries().unwrap(), 3);
+}
+
+#[test]
+fn backfill_pages_commit_with_their_resume_token_and_clear_when_done() {
+    let (_d, mut s) = open();
+    let (from, to) = (
+        chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2020, 12, 31).unwrap(),
+    );
+    assert_eq!(s.backfill("a").unwrap(), None);
+    s.backfill_begin("a", from, to).unwrap();
+    assert_eq!(s.backfill("a").unwrap().unwrap().resume, None);
+    let st = s
+        .backfill_page("a", &[entry("1", "x")], &[], 2, Some("tok-1"), Utc::now())
+        .unwrap();
+    assert_eq!((st.new, st.filtered_out), (1, 2));
+    let b = s.backfill("a").unwrap().unwrap();
+    assert_eq!(
+        (b.from, b.to, b.resume.as_deref()),
+        (from, to, Some("tok-1"))
+    );
+    s.backfill_page("a", &[entry("2", "y")], &[], 0, None, Utc::now())
+        .unwrap();
+    assert_eq!(s.backfill("a").unwrap(), None, "done: nothing to resume");
+    let row = s.feed("a").unwrap().unwrap();
+    assert_eq!((row.entries, row.filtered_out), (2, 2));
 }
