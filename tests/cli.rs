@@ -566,3 +566,35 @@ async fn a_feeds_filter_refuses_entries_and_counts_them() {
         "{err}"
     );
 }
+
+/// Regression: `ketlit parse big.json | head -1` panicked with "Broken pipe".
+#[test]
+fn output_into_a_closed_pipe_is_not_an_error() {
+    use std::io::{BufRead, BufReader};
+    let big = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/real/europepmc/search_1000results_cancer.json");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ketlit"))
+        .arg("parse")
+        .arg(&big)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first.trim(), "{");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

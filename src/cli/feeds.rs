@@ -39,7 +39,10 @@ pub fn run(cli: &Cli, cmd: &FeedsCommand) -> Result<ExitCode> {
             if !store.retry_feed(name, chrono::Utc::now())? {
                 bail!("no feed named {name:?}");
             }
-            println!("{name}: backoff cleared; it runs on the next tick or `ketlit fetch {name}`");
+            writeln!(
+                std::io::stdout(),
+                "{name}: backoff cleared; it runs on the next tick or `ketlit fetch {name}`"
+            )?;
         }
         FeedsCommand::List { format } => {
             let rows = store.feeds()?;

@@ -1,6 +1,7 @@
 //! `ketlit fetch` (one pass now) and `ketlit daemon`.
 
 use std::io::IsTerminal;
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
@@ -107,7 +108,7 @@ fn pass(ctx: &Ctx, feeds: &[FeedConfig]) -> Result<bool> {
         .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
         .count();
     for r in &reports {
-        println!("{}", summary_line(r));
+        writeln!(std::io::stdout(), "{}", summary_line(r))?;
     }
     let new: usize = reports
         .iter()
@@ -116,12 +117,13 @@ fn pass(ctx: &Ctx, feeds: &[FeedConfig]) -> Result<bool> {
             _ => 0,
         })
         .sum();
-    println!(
+    writeln!(
+        std::io::stdout(),
         "{} feed(s): {} ok, {} failed; {new} new work(s)",
         reports.len(),
         reports.len() - failed,
         failed
-    );
+    )?;
     Ok(failed > 0)
 }
 
@@ -147,7 +149,8 @@ fn backfill_all(ctx: &Ctx, feeds: &[FeedConfig], since: chrono::NaiveDate) -> Re
         }));
         bar.finish_and_clear();
         match result {
-            Ok(p) => println!(
+            Ok(p) => writeln!(
+                std::io::stdout(),
                 "{:<28} backfill since {since}: {} new, {} merged into existing works, {} updated, {} unchanged, {} filtered out ({} page(s), {:.1} s)",
                 feed.name,
                 p.stats.new,
@@ -157,13 +160,14 @@ fn backfill_all(ctx: &Ctx, feeds: &[FeedConfig], since: chrono::NaiveDate) -> Re
                 p.stats.filtered_out,
                 p.pages,
                 started.elapsed().as_secs_f64()
-            ),
+            )?,
             Err(e) => {
                 failed = true;
-                println!(
+                writeln!(
+                    std::io::stdout(),
                     "{:<28} FAILED: {e} (run the same command again to continue where it stopped)",
                     feed.name
-                );
+                )?;
             }
         }
     }

@@ -1,5 +1,6 @@
 //! `ketlit parse FILE|URL`: parse one document and print the normalised entries.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -45,6 +46,10 @@ pub fn run(cli: &Cli, args: &ParseArgs) -> Result<ExitCode> {
         };
     let parsed =
         crate::parse::parse_document(&bytes, content_type.as_deref(), args.kind, &args.source)?;
-    println!("{}", serde_json::to_string_pretty(&parsed)?);
+    writeln!(
+        std::io::stdout(),
+        "{}",
+        serde_json::to_string_pretty(&parsed)?
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -31,8 +31,21 @@ pub fn run(cli: &Cli, args: &ShowArgs) -> Result<ExitCode> {
         bail!("no entry with id {} in {}", args.id, store.path().display());
     };
     match args.format {
-        ShowFormat::Json => println!("{}", serde_json::to_string_pretty(&d)?),
-        ShowFormat::Text => print_text(&d)?,
+        ShowFormat::Json => writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&d)?)?,
+        ShowFormat::Text => {
+            let titles = d
+                .summary
+                .links
+                .iter()
+                .map(|l| {
+                    Ok(store
+                        .show(l.id)?
+                        .map(|x| x.summary.title)
+                        .unwrap_or_default())
+                })
+                .collect::<Result<Vec<String>>>()?;
+            print_text(&d, &titles)?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -62,7 +75,8 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
     out
 }
 
-fn print_text(d: &EntryDetail) -> Result<()> {
+/// `titles` are the linked works' titles, in the order of `d.summary.links`.
+fn print_text(d: &EntryDetail, titles: &[String]) -> Result<()> {
     let s = &d.summary;
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
@@ -131,8 +145,8 @@ fn print_text(d: &EntryDetail) -> Result<()> {
     }
     if !s.links.is_empty() {
         writeln!(o, "  Links")?;
-        for l in &s.links {
-            writeln!(o, "    {} #{}", l.rel, l.id)?;
+        for (l, title) in s.links.iter().zip(titles) {
+            writeln!(o, "    {:<14} #{:<7} {title}", l.rel, l.id)?;
         }
     }
     for (label, list) in [
