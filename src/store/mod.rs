@@ -95,8 +95,16 @@ impl Store {
             path: path.clone(),
             message,
         };
-        // IMMEDIATE takes the write lock before reading the version, so two processes
-        // opening a new database at once (daemon and CLI) cannot both migrate it.
+        let current: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| other(e.to_string()))?;
+        if current == known {
+            // The common case: readers must not queue for the write lock.
+            return Ok(());
+        }
+        // IMMEDIATE takes the write lock before reading the version again, so two
+        // processes opening a new database at once (daemon and CLI) cannot both migrate.
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)

@@ -1,0 +1,569 @@
+//! The ingest and query benchmark: a deterministic corpus served from 127.0.0.1, a
+//! cold and a warm `ketlit fetch` (wall time, peak RSS), quick-xml's tokenise-only
+//! throughput over the same bytes, and whole-process query latency on a large
+//! database built through the store code.
+//!
+//! Run: `cargo run --release --example bench` (defaults: 500 feeds × 100 entries,
+//! 1,000,000 entries for the query part). `--smoke` runs a tiny version (CI).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use ketlit::config::FeedConfig;
+use ketlit::model::{FeedInfo, Format, Kind, RawEntry};
+use ketlit::schedule::NextDue;
+use ketlit::store::{FeedUpdate, RunOutcome, Store};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+struct Opts {
+    feeds: usize,
+    entries: usize,
+    query_entries: usize,
+    runs: usize,
+    out: PathBuf,
+}
+
+fn opts() -> Opts {
+    let mut o = Opts {
+        feeds: 500,
+        entries: 100,
+        query_entries: 1_000_000,
+        runs: 30,
+        out: PathBuf::from("target/bench"),
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut num = || {
+            it.next()
+                .and_then(|v| v.parse::<usize>().ok())
+                .expect("a number")
+        };
+        match a.as_str() {
+            "--feeds" => o.feeds = num(),
+            "--entries" => o.entries = num(),
+            "--query-entries" => o.query_entries = num(),
+            "--runs" => o.runs = num(),
+            "--out" => o.out = PathBuf::from(it.next().expect("a path")),
+            "--smoke" => {
+                o.feeds = 10;
+                o.entries = 20;
+                o.query_entries = 2_000;
+                o.runs = 3;
+            }
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    o
+}
+
+// ---- corpus --------------------------------------------------------------
+
+const WORDS: &[&str] = &[
+    "ketamine",
+    "esketamine",
+    "depression",
+    "treatment-resistant",
+    "randomized",
+    "placebo",
+    "patients",
+    "infusion",
+    "intranasal",
+    "response",
+    "remission",
+    "suicidal",
+    "ideation",
+    "glutamate",
+    "NMDA",
+    "receptor",
+    "synaptic",
+    "plasticity",
+    "cohort",
+    "trial",
+    "outcomes",
+    "MADRS",
+    "score",
+    "week",
+    "baseline",
+    "significant",
+    "reduction",
+    "anxiety",
+    "PTSD",
+    "adolescents",
+    "adults",
+    "dose",
+    "mg/kg",
+    "safety",
+    "dissociation",
+    "blood",
+    "pressure",
+    "clinical",
+    "study",
+    "analysis",
+    "mechanism",
+    "prefrontal",
+    "cortex",
+    "BDNF",
+    "mTOR",
+    "rapid",
+    "antidepressant",
+    "effects",
+    "observed",
+    "compared",
+    "with",
+    "the",
+    "and",
+    "of",
+    "in",
+    "a",
+    "to",
+    "was",
+    "were",
+    "for",
+    "after",
+    "during",
+    "between",
+    "groups",
+];
+
+fn words(rng: &mut fastrand::Rng, min_chars: usize, max_chars: usize) -> String {
+    let target = rng.usize(min_chars..=max_chars);
+    let mut s = String::with_capacity(target + 16);
+    while s.len() < target {
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        s.push_str(WORDS[rng.usize(..WORDS.len())]);
+    }
+    s
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Feeds 2k and 2k+1 share the DOIs of their first fifth of entries: 10% of the works
+/// appear in two feeds.
+fn doi(feed: usize, entry: usize, per_feed: usize) -> String {
+    if entry < per_feed / 5 {
+        format!("10.5555/shared.{}.{entry}", feed / 2)
+    } else {
+        format!("10.5555/bench.{feed}.{entry}")
+    }
+}
+
+fn make_feed(i: usize, n: usize) -> Vec<u8> {
+    let mut rng = fastrand::Rng::with_seed(i as u64);
+    let mut s = String::with_capacity(n * 1500);
+    let date = |j: usize| {
+        Utc.timestamp_opt(1_700_000_000 - (i * n + j) as i64 * 600, 0)
+            .unwrap()
+    };
+    match i % 4 {
+        0 => {
+            s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\">\n<channel><title>pubmed: ketamine</title><link>https://pubmed.ncbi.nlm.nih.gov/</link><description>PubMed search</description>\n");
+            for j in 0..n {
+                let pmid = 30_000_000 + i * 1000 + j;
+                s.push_str(&format!(
+                    "<item><title>{}</title><link>https://pubmed.ncbi.nlm.nih.gov/{pmid}/</link><guid isPermaLink=\"false\">pubmed:{pmid}</guid><description>{}</description><content:encoded><![CDATA[<p><b>BACKGROUND:</b> {}</p>]]></content:encoded><dc:creator>Smith J</dc:creator><dc:creator>Doe A</dc:creator><dc:date>{}</dc:date><dc:identifier>doi:{}</dc:identifier><dc:identifier>pmid:{pmid}</dc:identifier><pubDate>{}</pubDate></item>\n",
+                    esc(&words(&mut rng, 60, 140)),
+                    esc(&words(&mut rng, 100, 200)),
+                    words(&mut rng, 300, 2000),
+                    date(j).format("%Y-%m-%d"),
+                    doi(i, j, n),
+                    date(j).to_rfc2822()
+                ));
+            }
+            s.push_str("</channel></rss>\n");
+        }
+        1 => {
+            s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns=\"http://purl.org/rss/1.0/\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:prism=\"http://prismstandard.org/namespaces/basic/2.0/\">\n<channel rdf:about=\"https://www.nature.com/mp.rss\"><title>Molecular Psychiatry</title><link>https://www.nature.com/mp</link><description>Nature</description></channel>\n");
+            for j in 0..n {
+                let d = doi(i, j, n);
+                s.push_str(&format!(
+                    "<item rdf:about=\"https://www.nature.com/articles/{d}\"><title>{}</title><link>https://www.nature.com/articles/{d}</link><description>{}</description><dc:creator>Alice Smith</dc:creator><dc:date>{}</dc:date><prism:doi>{d}</prism:doi><prism:publicationName>Molecular Psychiatry</prism:publicationName></item>\n",
+                    esc(&words(&mut rng, 60, 140)),
+                    esc(&words(&mut rng, 300, 2000)),
+                    date(j).to_rfc3339(),
+                ));
+            }
+            s.push_str("</rdf:RDF>\n");
+        }
+        2 => {
+            s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xmlns:arxiv=\"http://arxiv.org/schemas/atom\"><title>arXiv query results</title><id>http://arxiv.org/api/q</id><updated>2024-01-01T00:00:00Z</updated>\n");
+            for j in 0..n {
+                s.push_str(&format!(
+                    "<entry><id>http://arxiv.org/abs/2401.{:05}v1</id><title>{}</title><summary>{}</summary><published>{}</published><updated>{}</updated><author><name>Ann Author</name></author><link href=\"http://arxiv.org/abs/2401.{:05}v1\" rel=\"alternate\" type=\"text/html\"/><arxiv:doi>{}</arxiv:doi><category term=\"q-bio.NC\"/></entry>\n",
+                    i * 100 + j,
+                    esc(&words(&mut rng, 60, 140)),
+                    esc(&words(&mut rng, 300, 2000)),
+                    date(j).to_rfc3339(),
+                    date(j).to_rfc3339(),
+                    i * 100 + j,
+                    doi(i, j, n)
+                ));
+            }
+            s.push_str("</feed>\n");
+        }
+        _ => {
+            s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>Journal of Affective Disorders</title><link>https://www.sciencedirect.com/journal/x</link><description>TOC</description>\n");
+            for j in 0..n {
+                let d = doi(i, j, n);
+                s.push_str(&format!(
+                    "<item><title>{}</title><link>https://doi.org/{d}</link><guid>https://doi.org/{d}</guid><description>&lt;p&gt;Publication date: May 2024&lt;/p&gt;&lt;p&gt;{}&lt;/p&gt;</description><pubDate>{}</pubDate></item>\n",
+                    esc(&words(&mut rng, 60, 140)),
+                    esc(&words(&mut rng, 300, 2000)),
+                    date(j).to_rfc2822()
+                ));
+            }
+            s.push_str("</channel></rss>\n");
+        }
+    }
+    s.into_bytes()
+}
+
+// ---- a conditional-GET server on 127.0.0.1 -------------------------------
+
+async fn serve(listener: TcpListener, corpus: Arc<Vec<Vec<u8>>>) {
+    const LAST_MODIFIED: &str = "Wed, 01 May 2024 10:00:00 GMT";
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            return;
+        };
+        let corpus = corpus.clone();
+        tokio::spawn(async move {
+            let (r, mut w) = stream.into_split();
+            let mut r = BufReader::new(r);
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let mut inm = None;
+                loop {
+                    let mut h = String::new();
+                    if r.read_line(&mut h).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if h.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = h.split_once(':')
+                        && k.eq_ignore_ascii_case("if-none-match")
+                    {
+                        inm = Some(v.trim().to_string());
+                    }
+                }
+                let idx: Option<usize> = path
+                    .strip_prefix("/feed/")
+                    .and_then(|p| p.strip_suffix(".xml"))
+                    .and_then(|n| n.parse().ok());
+                let Some(body) = idx.and_then(|i| corpus.get(i)) else {
+                    let _ = w
+                        .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                        .await;
+                    continue;
+                };
+                let etag = format!("\"v1-{}\"", idx.unwrap_or(0));
+                let head = if inm.as_deref() == Some(etag.as_str()) {
+                    format!(
+                        "HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nLast-Modified: {LAST_MODIFIED}\r\n\r\n"
+                    )
+                } else {
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nETag: {etag}\r\nLast-Modified: {LAST_MODIFIED}\r\nContent-Length: {}\r\n\r\n",
+                        body.len()
+                    )
+                };
+                if w.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                if head.starts_with("HTTP/1.1 200") && w.write_all(body).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+// ---- measuring -----------------------------------------------------------
+
+fn ketlit_bin() -> PathBuf {
+    // target/<profile>/examples/bench → target/<profile>/ketlit
+    let exe = std::env::current_exe().expect("current exe");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .join("ketlit")
+}
+
+/// Runs `ketlit args` to completion: wall time and peak RSS in MiB. (wait4 reaps the
+/// child itself, to read its resource usage.)
+#[allow(clippy::zombie_processes)]
+fn run_measured(db: &Path, config: &Path, args: &[&str]) -> (Duration, f64, i32) {
+    let start = Instant::now();
+    let child = Command::new(ketlit_bin())
+        .args(args)
+        .env("KETLIT_DB", db)
+        .env("KETLIT_CONFIG", config)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("run ketlit (build it first: cargo build --release)");
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on our own child's pid with valid out-pointers.
+    unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (start.elapsed(), usage.ru_maxrss as f64 / 1024.0, code)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn tokenise(corpus: &[Vec<u8>]) -> (Duration, u64) {
+    let start = Instant::now();
+    let mut events = 0u64;
+    for doc in corpus {
+        let mut r = quick_xml::Reader::from_reader(doc.as_slice());
+        let mut buf = Vec::new();
+        loop {
+            match r.read_event_into(&mut buf) {
+                Ok(quick_xml::events::Event::Eof) | Err(_) => break,
+                Ok(_) => events += 1,
+            }
+            buf.clear();
+        }
+    }
+    (start.elapsed(), events)
+}
+
+/// A database of `n` entries built through the store's ingest, 1,000 per feed run.
+fn build_query_db(path: &Path, n: usize) -> Duration {
+    let start = Instant::now();
+    let _ = std::fs::remove_file(path);
+    let mut store = Store::open(path).expect("open");
+    let feeds: Vec<FeedConfig> = (0..100)
+        .map(|i| FeedConfig {
+            name: format!("q{i}"),
+            url: format!("http://127.0.0.1/q{i}"),
+            kind: Kind::Auto,
+            schedule: "0 0 * * * *".into(),
+            filter: None,
+            enabled: true,
+            lookback_days: 30,
+            origin: "bench".into(),
+        })
+        .collect();
+    store.sync_feeds(&feeds, Utc::now()).expect("sync");
+    let mut rng = fastrand::Rng::with_seed(7);
+    let conditions = [
+        "post-traumatic stress disorder (PTSD)",
+        "obsessive-compulsive disorder",
+        "generalized anxiety disorder",
+        "treatment-resistant depression",
+        "bipolar depression",
+        "alcohol use disorder",
+    ];
+    for batch in 0..n.div_ceil(1000) {
+        let entries: Vec<RawEntry> = (0..1000.min(n - batch * 1000))
+            .map(|j| {
+                let k = batch * 1000 + j;
+                let cond = conditions[rng.usize(..conditions.len())];
+                RawEntry {
+                    guid: Some(format!("q:{k}")),
+                    title: Some(format!("Ketamine in {cond}: {}", words(&mut rng, 40, 100))),
+                    link: Some(format!("https://example.org/q/{k}")),
+                    summary: Some(format!(
+                        "Adults with {cond} received esketamine. {}",
+                        words(&mut rng, 300, 1500)
+                    )),
+                    published: Utc
+                        .timestamp_opt(1_400_000_000 + k as i64 * 300, 0)
+                        .single(),
+                    doi: Some(format!("10.7777/q.{k}")),
+                    authors: vec!["Smith J".into(), "Doe A".into()],
+                    journal: Some("Bench Journal".into()),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        let now = Utc::now();
+        store
+            .record_run(
+                &format!("q{}", batch % 100),
+                RunOutcome::Parsed {
+                    info: FeedInfo {
+                        title: None,
+                        link: None,
+                        format: Format::Rss2,
+                        ttl_minutes: None,
+                    },
+                    entries,
+                    links: Vec::new(),
+                    filtered_out: 0,
+                    validators: Default::default(),
+                    http_status: 200,
+                },
+                FeedUpdate::new(
+                    now,
+                    NextDue {
+                        at: now,
+                        reason: "bench".into(),
+                    },
+                ),
+            )
+            .expect("ingest");
+    }
+    start.elapsed()
+}
+
+fn main() {
+    let o = opts();
+    std::fs::create_dir_all(&o.out).expect("out dir");
+    let out = o.out.canonicalize().expect("out dir");
+    let mut report = String::new();
+    let mut say = |line: String| {
+        println!("{line}");
+        report.push_str(&line);
+        report.push('\n');
+    };
+    say(format!(
+        "ketlit bench {} on {} core(s); {} feeds x {} entries",
+        Utc::now().format("%Y-%m-%d"),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        o.feeds,
+        o.entries
+    ));
+
+    let corpus: Vec<Vec<u8>> = (0..o.feeds).map(|i| make_feed(i, o.entries)).collect();
+    let bytes: usize = corpus.iter().map(Vec::len).sum();
+    say(format!("corpus: {:.1} MB", bytes as f64 / 1e6));
+
+    let (tok_time, events) = tokenise(&corpus);
+    let tok_rate = bytes as f64 / tok_time.as_secs_f64();
+    say(format!(
+        "quick-xml tokenise only: {:.3} s, {:.0} MB/s ({events} events)",
+        tok_time.as_secs_f64(),
+        tok_rate / 1e6
+    ));
+
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let corpus = Arc::new(corpus);
+    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    rt.spawn(serve(listener, corpus.clone()));
+
+    let config = out.join("bench.toml");
+    let mut cfg = String::from(
+        "include_builtin_feeds = false\n[http]\nper_host_interval_ms = 0\nconcurrency = 8\nmax_body_bytes = 50000000\n",
+    );
+    for i in 0..o.feeds {
+        cfg.push_str(&format!(
+            "[[feed]]\nname = \"f{i}\"\nurl = \"http://127.0.0.1:{port}/feed/{i}.xml\"\n"
+        ));
+    }
+    std::fs::write(&config, cfg).expect("config");
+    let db = out.join("ingest.db");
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+    }
+    let (cold, cold_rss, code) = run_measured(&db, &config, &["-q", "fetch"]);
+    assert_eq!(code, 0, "cold fetch failed");
+    let works: i64 = Store::open(&db)
+        .expect("db")
+        .count_entries()
+        .expect("count");
+    say(format!(
+        "cold fetch: {:.2} s wall, {:.0} MB/s ({:.0}% of tokenise-only), peak RSS {:.1} MiB, {works} works stored",
+        cold.as_secs_f64(),
+        bytes as f64 / cold.as_secs_f64() / 1e6,
+        100.0 * (bytes as f64 / cold.as_secs_f64()) / tok_rate,
+        cold_rss
+    ));
+    let (warm, warm_rss, code) = run_measured(&db, &config, &["-q", "fetch"]);
+    assert_eq!(code, 0, "warm fetch failed");
+    say(format!(
+        "warm fetch (all 304): {:.3} s wall, peak RSS {:.1} MiB",
+        warm.as_secs_f64(),
+        warm_rss
+    ));
+
+    let qdb = out.join(format!("query-{}.db", o.query_entries));
+    if Store::open(&qdb)
+        .and_then(|s| s.count_entries())
+        .unwrap_or(0)
+        != o.query_entries as i64
+    {
+        let t = build_query_db(&qdb, o.query_entries);
+        say(format!(
+            "built the query database: {} entries in {:.1} s",
+            o.query_entries,
+            t.as_secs_f64()
+        ));
+    }
+    let show_id = (o.query_entries / 2).to_string();
+    let queries: [&[&str]; 8] = [
+        &["search", "ketamine", "--limit", "20", "--format", "json"],
+        &[
+            "search",
+            "\"treatment-resistant depression\"",
+            "--limit",
+            "20",
+            "--format",
+            "json",
+        ],
+        &[
+            "search",
+            "esketamine AND adolescents",
+            "--limit",
+            "20",
+            "--format",
+            "json",
+        ],
+        &[
+            "search",
+            "PTSD OR \"post-traumatic\"",
+            "--limit",
+            "20",
+            "--format",
+            "json",
+        ],
+        &["search", "glutam*", "--limit", "20", "--format", "json"],
+        &["list", "--tag", "ptsd", "--limit", "50", "--format", "json"],
+        &["list", "--limit", "50", "--format", "json"],
+        &["show", &show_id, "--format", "json"],
+    ];
+    for q in queries {
+        let mut times: Vec<f64> = (0..o.runs)
+            .map(|_| {
+                let (t, _, code) = run_measured(&qdb, &config, q);
+                assert_eq!(code, 0, "{q:?} failed");
+                t.as_secs_f64() * 1000.0
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        say(format!(
+            "{:<60} p50 {:6.1} ms  p95 {:6.1} ms",
+            q.join(" "),
+            percentile(&times, 0.5),
+            percentile(&times, 0.95)
+        ));
+    }
+    let path = out.join("report.txt");
+    let _ = std::fs::File::create(&path).and_then(|mut f| f.write_all(report.as_bytes()));
+    println!("report written to {}", path.display());
+}
