@@ -5,8 +5,8 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
 use super::{
-    ATOM03_NS, ATOM10_NS, ParseError, apply_identifier, finish_entry, fuller, line_of, non_empty,
-    split_authors, xml_message,
+    ATOM03_NS, ATOM10_NS, ParseError, apply_identifier, finish_entry, fuller, non_empty,
+    split_authors,
 };
 use crate::model::{FeedInfo, Format, ParsedFeed, RawEntry};
 use crate::normalize::dates::parse_date;
@@ -67,19 +67,11 @@ enum Content {
 
 impl<'a> Parser<'a> {
     fn err(&self, e: quick_xml::Error) -> ParseError {
-        ParseError::syntax(
-            self.origin,
-            line_of(self.text, self.reader.error_position() as usize),
-            xml_message(&e),
-        )
+        ParseError::xml(self.origin, self.text, self.reader.error_position(), &e)
     }
 
     fn eof_err(&self, inside: &str) -> ParseError {
-        ParseError::syntax(
-            self.origin,
-            line_of(self.text, self.text.len()),
-            format!("unexpected end of document: <{inside}> is not closed"),
-        )
+        ParseError::unclosed(self.origin, self.text, inside)
     }
 
     /// Next event with the namespace class of Start/Empty/End names.

@@ -62,6 +62,20 @@ impl ParseError {
         }
     }
 
+    /// A quick-xml error at the reader's error position in `text`.
+    pub(crate) fn xml(origin: &str, text: &str, position: u64, e: &quick_xml::Error) -> Self {
+        Self::syntax(origin, line_of(text, position as usize), xml_message(e))
+    }
+
+    /// The document ended inside `<inside>`.
+    pub(crate) fn unclosed(origin: &str, text: &str, inside: &str) -> Self {
+        Self::syntax(
+            origin,
+            line_of(text, text.len()),
+            format!("unexpected end of document: <{inside}> is not closed"),
+        )
+    }
+
     pub(crate) fn invalid(origin: &str, message: impl std::fmt::Display) -> Self {
         ParseError::Invalid {
             origin: origin.to_string(),

@@ -16,7 +16,7 @@
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::{ParseError, finish_entry, line_of, non_empty, xml_message};
+use super::{ParseError, finish_entry, non_empty};
 use crate::model::{FeedInfo, Format, ParsedFeed, RawEntry};
 use crate::normalize::ids::{find_nct_ids, normalize_doi, normalize_pmcid, normalize_pmid};
 use crate::normalize::text::collapse_ws;
@@ -61,19 +61,11 @@ impl<'a> Xml<'a> {
     }
 
     fn err(&self, e: quick_xml::Error) -> ParseError {
-        ParseError::syntax(
-            self.origin,
-            line_of(self.text, self.reader.error_position() as usize),
-            xml_message(&e),
-        )
+        ParseError::xml(self.origin, self.text, self.reader.error_position(), &e)
     }
 
     fn eof_err(&self, inside: &str) -> ParseError {
-        ParseError::syntax(
-            self.origin,
-            line_of(self.text, self.text.len()),
-            format!("unexpected end of document: <{inside}> is not closed"),
-        )
+        ParseError::unclosed(self.origin, self.text, inside)
     }
 
     fn next(&mut self) -> Result<Event<'a>, ParseError> {
