@@ -26,6 +26,7 @@ struct Opts {
     query_entries: usize,
     runs: usize,
     out: PathBuf,
+    serve_only: bool,
 }
 
 fn opts() -> Opts {
@@ -35,6 +36,7 @@ fn opts() -> Opts {
         query_entries: 1_000_000,
         runs: 30,
         out: PathBuf::from("target/bench"),
+        serve_only: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -50,6 +52,8 @@ fn opts() -> Opts {
             "--query-entries" => o.query_entries = num(),
             "--runs" => o.runs = num(),
             "--out" => o.out = PathBuf::from(it.next().expect("a path")),
+            // Serve the corpus and wait, for profiling `ketlit fetch` by hand.
+            "--serve-only" => o.serve_only = true,
             "--smoke" => {
                 o.feeds = 10;
                 o.entries = 20;
@@ -477,6 +481,13 @@ fn main() {
         ));
     }
     std::fs::write(&config, cfg).expect("config");
+    if o.serve_only {
+        println!(
+            "serving on 127.0.0.1:{port}; config in {}",
+            config.display()
+        );
+        rt.block_on(std::future::pending::<()>());
+    }
     let db = out.join("ingest.db");
     for ext in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{ext}", db.display()));

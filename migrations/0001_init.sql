@@ -46,10 +46,13 @@ CREATE TABLE entries (
     mesh             TEXT NOT NULL DEFAULT '[]',
     publication_types TEXT NOT NULL DEFAULT '[]'
 );
-CREATE UNIQUE INDEX entries_doi   ON entries(doi)   WHERE doi IS NOT NULL;
-CREATE UNIQUE INDEX entries_pmid  ON entries(pmid)  WHERE pmid IS NOT NULL;
-CREATE UNIQUE INDEX entries_pmcid ON entries(pmcid) WHERE pmcid IS NOT NULL;
-CREATE INDEX entries_nct  ON entries(nct_id) WHERE nct_id IS NOT NULL;
+-- Whole-column indexes (NULLs are distinct in a UNIQUE index, so works without a DOI
+-- coexist). Partial indexes (WHERE doi IS NOT NULL) would make SQLite re-prepare every
+-- lookup whose bound value changes, which dominated ingest time.
+CREATE UNIQUE INDEX entries_doi   ON entries(doi);
+CREATE UNIQUE INDEX entries_pmid  ON entries(pmid);
+CREATE UNIQUE INDEX entries_pmcid ON entries(pmcid);
+CREATE INDEX entries_nct  ON entries(nct_id);
 CREATE INDEX entries_sort ON entries(sort_at DESC, id DESC);
 
 CREATE TABLE sources (
@@ -83,24 +86,27 @@ CREATE TABLE links (
     PRIMARY KEY (from_id, rel, to_id)
 ) WITHOUT ROWID;
 
+-- Full-text index over title, abstract, authors and journal. Contentless (the text
+-- lives in `entries` only) with deletes by rowid. FTS5 flushes its pending index data at
+-- every statement that follows a write to it, so writing it row by row from triggers
+-- makes one tiny segment per entry. Instead the triggers queue changed rows in
+-- `fts_pending`, and every write transaction indexes the queue in bulk just before it
+-- commits (Store::write): readers never see the two out of step.
 CREATE VIRTUAL TABLE entries_fts USING fts5(
     title, abstract, authors, journal,
-    content = 'entries', content_rowid = 'id',
+    content = '', contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 2'
 );
 
+CREATE TABLE fts_pending (id INTEGER PRIMARY KEY);
+
 CREATE TRIGGER entries_fts_ai AFTER INSERT ON entries BEGIN
-    INSERT INTO entries_fts(rowid, title, abstract, authors, journal)
-    VALUES (new.id, new.title, new.abstract, new.authors, new.journal);
+    INSERT OR IGNORE INTO fts_pending (id) VALUES (new.id);
 END;
 CREATE TRIGGER entries_fts_ad AFTER DELETE ON entries BEGIN
-    INSERT INTO entries_fts(entries_fts, rowid, title, abstract, authors, journal)
-    VALUES ('delete', old.id, old.title, old.abstract, old.authors, old.journal);
+    INSERT OR IGNORE INTO fts_pending (id) VALUES (old.id);
 END;
 -- Only the indexed columns: bookkeeping updates must not churn the index.
 CREATE TRIGGER entries_fts_au AFTER UPDATE OF title, abstract, authors, journal ON entries BEGIN
-    INSERT INTO entries_fts(entries_fts, rowid, title, abstract, authors, journal)
-    VALUES ('delete', old.id, old.title, old.abstract, old.authors, old.journal);
-    INSERT INTO entries_fts(rowid, title, abstract, authors, journal)
-    VALUES (new.id, new.title, new.abstract, new.authors, new.journal);
+    INSERT OR IGNORE INTO fts_pending (id) VALUES (new.id);
 END;

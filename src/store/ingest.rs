@@ -223,26 +223,35 @@ fn save(tx: &Transaction, id: i64, f: &Fields) -> rusqlite::Result<()> {
     })
 }
 
-/// The stored works that share an identifier with `f`, lowest id first.
+/// The stored works that share an identifier with `f`, lowest id first. One indexed
+/// lookup per identifier: an OR or UNION over bound values makes SQLite re-plan.
 fn matching_works(tx: &Transaction, f: &Fields) -> rusqlite::Result<Vec<i64>> {
-    let mut ids: Vec<i64> = if f.has_strong_id() {
-        tx.prepare_cached(
-            "SELECT id FROM entries WHERE doi = ?1 UNION SELECT id FROM entries WHERE pmid = ?2
-             UNION SELECT id FROM entries WHERE pmcid = ?3",
-        )?
-        .query_map(params![f.doi, f.pmid, f.pmcid], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?
+    let mut ids: Vec<i64> = Vec::new();
+    if f.has_strong_id() {
+        for (sql, value) in [
+            ("SELECT id FROM entries WHERE doi = ?1", &f.doi),
+            ("SELECT id FROM entries WHERE pmid = ?1", &f.pmid),
+            ("SELECT id FROM entries WHERE pmcid = ?1", &f.pmcid),
+        ] {
+            if let Some(v) = value
+                && let Some(id) = tx
+                    .prepare_cached(sql)?
+                    .query_row([v], |r| r.get(0))
+                    .optional()?
+            {
+                ids.push(id);
+            }
+        }
     } else if let Some(nct) = &f.nct_id {
         // A registration is identified by its NCT id, but a paper that merely
         // reports the trial (and has a DOI/PMID) is a different work.
-        tx.prepare_cached(
-            "SELECT id FROM entries WHERE nct_id = ?1 AND doi IS NULL AND pmid IS NULL AND pmcid IS NULL",
-        )?
-        .query_map([nct], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?
-    } else {
-        Vec::new()
-    };
+        ids = tx
+            .prepare_cached(
+                "SELECT id FROM entries WHERE nct_id = ?1 AND doi IS NULL AND pmid IS NULL AND pmcid IS NULL",
+            )?
+            .query_map([nct], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+    }
     ids.sort_unstable();
     ids.dedup();
     Ok(ids)
@@ -428,6 +437,9 @@ fn link_works(tx: &Transaction, touched: &[i64], links: &[WorkLink]) -> rusqlite
     let mut work_ids = touched.to_vec();
     work_ids.sort_unstable();
     work_ids.dedup();
+    let any_doi_links: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM doi_links)")?
+        .query_row([], |r| r.get(0))?;
     for &id in &work_ids {
         // A merge earlier in this ingest may have folded the work away.
         let Some(f) = tx
@@ -437,17 +449,23 @@ fn link_works(tx: &Transaction, touched: &[i64], links: &[WorkLink]) -> rusqlite
         else {
             continue;
         };
-        if let Some(doi) = &f.doi {
-            let pairs: Vec<(i64, i64)> = tx
-                .prepare_cached(
-                    "SELECT p.id, j.id FROM doi_links d
-                     JOIN entries p ON p.doi = d.from_doi JOIN entries j ON j.doi = d.to_doi
-                     WHERE d.rel = 'published-as' AND (d.from_doi = ?1 OR d.to_doi = ?1)",
-                )?
-                .query_map([doi], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            for (preprint, journal) in pairs {
-                link_pair(tx, preprint, "published-as", journal, "preprint-of")?;
+        if let Some(doi) = f.doi.as_ref().filter(|_| any_doi_links) {
+            // Two lookups rather than one OR, for the same reason as in matching_works.
+            for sql in [
+                "SELECT p.id, j.id FROM doi_links d
+                 JOIN entries p ON p.doi = d.from_doi JOIN entries j ON j.doi = d.to_doi
+                 WHERE d.from_doi = ?1 AND d.rel = 'published-as'",
+                "SELECT p.id, j.id FROM doi_links d
+                 JOIN entries p ON p.doi = d.from_doi JOIN entries j ON j.doi = d.to_doi
+                 WHERE d.to_doi = ?1 AND d.rel = 'published-as'",
+            ] {
+                let pairs: Vec<(i64, i64)> = tx
+                    .prepare_cached(sql)?
+                    .query_map([doi], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                for (preprint, journal) in pairs {
+                    link_pair(tx, preprint, "published-as", journal, "preprint-of")?;
+                }
             }
         }
         for nct in nct_ids(&f) {

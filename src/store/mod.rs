@@ -152,7 +152,9 @@ impl Store {
             source,
         };
         let tx = self.conn.transaction().map_err(err)?;
-        let value = f(&tx).map_err(err)?;
+        let value = f(&tx)
+            .and_then(|v| index_pending(&tx).map(|()| v))
+            .map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(value)
     }
@@ -163,6 +165,24 @@ impl Store {
             source,
         }
     }
+}
+
+/// Brings the full-text index up to date with the rows the triggers queued, in three
+/// bulk statements (see migrations/0001_init.sql for why not row by row).
+fn index_pending(tx: &rusqlite::Transaction) -> rusqlite::Result<()> {
+    let pending: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM fts_pending)")?
+        .query_row([], |r| r.get(0))?;
+    if !pending {
+        return Ok(());
+    }
+    tx.execute_batch(
+        "DELETE FROM entries_fts WHERE rowid IN (SELECT id FROM fts_pending);
+         INSERT INTO entries_fts (rowid, title, abstract, authors, journal)
+             SELECT e.id, e.title, e.abstract, e.authors, e.journal
+             FROM fts_pending p JOIN entries e ON e.id = p.id;
+         DELETE FROM fts_pending;",
+    )
 }
 
 fn is_not_a_db(e: &rusqlite::Error) -> bool {

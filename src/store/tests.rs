@@ -447,3 +447,32 @@ fn backfill_pages_commit_with_their_resume_token_and_clear_when_done() {
     let row = s.feed("a").unwrap().unwrap();
     assert_eq!((row.entries, row.filtered_out), (2, 2));
 }
+
+#[test]
+fn the_search_index_follows_updates_and_merges() {
+    let (_d, mut s) = open();
+    let mut a = entry("1", "Zebrafish placeholder");
+    a.doi = Some("10.1/z".into());
+    ingest(&mut s, "a", &[a.clone()]);
+    assert_eq!(s.search("zebrafish", &Filters::default()).unwrap().len(), 1);
+    // Same sighting, new abstract: the index sees it.
+    a.summary = Some("A longer abstract about axolotl regeneration.".into());
+    ingest(&mut s, "a", &[a]);
+    assert_eq!(s.search("axolotl", &Filters::default()).unwrap().len(), 1);
+    // A second work, then a sighting that merges the two: one hit, not two.
+    let mut b = entry("2", "Zebrafish again");
+    b.pmid = Some("77".into());
+    ingest(&mut s, "b", &[b]);
+    assert_eq!(s.search("zebrafish", &Filters::default()).unwrap().len(), 2);
+    let mut both = entry("3", "Zebrafish merged");
+    both.doi = Some("10.1/z".into());
+    both.pmid = Some("77".into());
+    ingest(&mut s, "c", &[both]);
+    let hits = s.search("zebrafish", &Filters::default()).unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    let pending: i64 = s
+        .connection()
+        .query_row("SELECT COUNT(*) FROM fts_pending", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pending, 0, "every write leaves the index complete");
+}
