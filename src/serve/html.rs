@@ -91,11 +91,11 @@ fn chart(h: &mut String, p: &Page) {
         .max(1);
     let (bw, gap, height, top, left) = (36.0, 8.0, 160.0, 10.0, 30.0);
     let width = left + p.months.len() as f64 * (bw + gap);
-    h.push_str("<h2>Papers per month by condition</h2>\n");
+    h.push_str("<h2>Papers per month by condition</h2>\n<p class=\"note\">Last 24 months, by publication date; a paper studying two conditions counts in both.</p>\n");
     h.push_str(&format!(
         "<svg class=\"chart\" role=\"img\" aria-label=\"Papers per month by condition\" viewBox=\"0 0 {width} {}\" width=\"{width}\" height=\"{}\">\n",
-        height + top + 40.0,
-        height + top + 40.0
+        height + top + 60.0,
+        height + top + 60.0
     ));
     h.push_str(&format!(
         "<text x=\"0\" y=\"{}\" class=\"axis\">{max}</text><text x=\"0\" y=\"{}\" class=\"axis\">0</text>\n",
@@ -210,6 +210,6 @@ nav.tags a{margin-right:.1em}nav.tags a.on{font-weight:bold}nav.tags a.feed{colo
 .entries li{margin:.6em 0}.title{font-weight:600}.meta{color:#555;font-size:.9em}
 .etags a{font-size:.8em;background:#eef;border-radius:3px;padding:0 .3em;margin-right:.2em;text-decoration:none}
 svg.chart .axis,svg.chart .month{font-size:10px;fill:#555}
-.legend span{margin-right:1em;font-size:.9em}.legend i{display:inline-block;width:.8em;height:.8em;margin-right:.3em}
+.note{color:#555;font-size:.9em;margin:0}.legend span{margin-right:1em;font-size:.9em}.legend i{display:inline-block;width:.8em;height:.8em;margin-right:.3em}
 </style>
 ";
