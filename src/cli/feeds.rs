@@ -22,6 +22,10 @@ pub enum FeedsCommand {
         /// The feed's name
         name: String,
     },
+    /// Add the feeds of an OPML file to your config file (created if missing; existing text kept)
+    Import(super::opml::ImportArgs),
+    /// Write the configured feeds as OPML 2.0 to stdout (for newsboat, Miniflux, …)
+    Export(super::opml::ExportArgs),
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy)]
@@ -31,6 +35,11 @@ pub enum FeedsFormat {
 }
 
 pub fn run(cli: &Cli, cmd: &FeedsCommand) -> Result<ExitCode> {
+    match cmd {
+        FeedsCommand::Import(a) => return super::opml::import(cli, a),
+        FeedsCommand::Export(a) => return super::opml::export(cli, a),
+        _ => {}
+    }
     let cfg = cli.load_config()?;
     let mut store = cli.open_store()?;
     store.sync_feeds(&cfg.feeds, chrono::Utc::now())?;
@@ -44,6 +53,7 @@ pub fn run(cli: &Cli, cmd: &FeedsCommand) -> Result<ExitCode> {
                 "{name}: backoff cleared; it runs on the next tick or `ketlit fetch {name}`"
             )?;
         }
+        FeedsCommand::Import(_) | FeedsCommand::Export(_) => {}
         FeedsCommand::List { format } => {
             let rows = store.feeds()?;
             let daemon = daemon_status(cli, &store)?;

@@ -1,12 +1,17 @@
 //! Command-line interface: flags, subcommand dispatch, logging set-up and exit codes
 //! (0 ok, 1 error, 2 some feeds failed).
 
+mod completions;
+mod export;
 mod feeds;
 mod fetch;
 mod list;
+mod opml;
 mod output;
 mod parse;
+mod serve;
 mod show;
+pub(crate) mod stats;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +67,16 @@ pub enum Command {
     Show(show::ShowArgs),
     /// Parse one document (file or URL) and print its normalised entries as JSON; writes nothing
     Parse(parse::ParseArgs),
+    /// Saved entries for reference managers and scripts: RIS, BibTeX, CSL-JSON, CSV, JSON lines
+    Export(export::ExportArgs),
+    /// Counts by tag, source and month, with a chart of papers per month by condition
+    Stats(stats::StatsArgs),
+    /// Read-only HTTP: Atom feeds per tag and per query, /healthz, an HTML overview
+    Serve(serve::ServeArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff) to stdout
+    Man,
 }
 
 /// Filters shared by `list`, `search` and `export`.
@@ -219,6 +234,11 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Search(a) => list::search(cli, a),
         Command::Show(a) => show::run(cli, a),
         Command::Parse(a) => parse::run(cli, a),
+        Command::Export(a) => export::run(cli, a),
+        Command::Stats(a) => stats::run(cli, a),
+        Command::Serve(a) => serve::run(cli, a),
+        Command::Completions(a) => completions::completions(a),
+        Command::Man => completions::man(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! SQLite storage: opening with the right pragmas, embedded append-only migrations,
 //! feed state, ingest with cross-feed merging, and the read queries.
 
+mod export;
 mod feeds;
 mod heartbeat;
 mod ingest;
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use export::{Counts, KeyBasis};
 pub use feeds::{Backfill, FeedRow, FeedUpdate, REDIRECTS_TO_MOVE, RunOutcome};
 pub use heartbeat::Heartbeat;
 pub use ingest::IngestStats;

@@ -78,10 +78,10 @@ pub struct EntryDetail {
     pub evidence: Vec<Evidence>,
 }
 
-const SUMMARY_COLUMNS: &str =
+pub(super) const SUMMARY_COLUMNS: &str =
     "e.id, e.title, e.link, e.published_at, e.journal, e.doi, e.pmid, e.pmcid, e.nct_id";
 
-fn summary_from_row(r: &Row) -> rusqlite::Result<EntrySummary> {
+pub(super) fn summary_from_row(r: &Row) -> rusqlite::Result<EntrySummary> {
     let journal: String = r.get(4)?;
     Ok(EntrySummary {
         id: r.get(0)?,
@@ -100,7 +100,7 @@ fn summary_from_row(r: &Row) -> rusqlite::Result<EntrySummary> {
 }
 
 /// SQL conditions and their parameters for `f`, over the alias `e`.
-fn conditions(f: &Filters) -> (String, Vec<Box<dyn ToSql>>) {
+pub(super) fn conditions(f: &Filters) -> (String, Vec<Box<dyn ToSql>>) {
     let mut sql = String::new();
     let mut args: Vec<Box<dyn ToSql>> = Vec::new();
     for t in &f.tags {
@@ -125,7 +125,7 @@ fn conditions(f: &Filters) -> (String, Vec<Box<dyn ToSql>>) {
     (sql, args)
 }
 
-fn limit_clause(f: &Filters) -> String {
+pub(super) fn limit_clause(f: &Filters) -> String {
     f.limit.map_or(String::new(), |n| format!(" LIMIT {n}"))
 }
 

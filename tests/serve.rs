@@ -1,0 +1,367 @@
+//! `ketlit serve` as a process on 127.0.0.1 over a real database: Atom read by Python's
+//! feedparser, conditional GETs, errors, and the HTML page loaded by headless Chromium.
+
+#[path = "common/corpus.rs"]
+mod corpus;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+struct Server {
+    child: Child,
+    /// `127.0.0.1:PORT`
+    addr: String,
+    dir: tempfile::TempDir,
+    corpus: corpus::Corpus,
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("ketlit.db");
+        let corpus = corpus::build(&db);
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("ketlit"))
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .env("KETLIT_DB", &db)
+            .env("HOME", dir.path())
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .and_then(|a| a.strip_suffix('/'))
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        Server {
+            child,
+            addr,
+            dir,
+            corpus,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("ketlit.db")
+    }
+
+    /// One HTTP/1.1 exchange: (status, lower-cased headers, body).
+    fn get(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut s = TcpStream::connect(&self.addr).unwrap();
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            self.addr
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        s.write_all(req.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).unwrap();
+        let text = String::from_utf8(raw).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let mut lines = head.lines();
+        let status: u16 = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        Reply {
+            status,
+            headers,
+            body: body.to_string(),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn tool(cmd: &str, args: &[&str], dir: &Path) -> String {
+    let out = Command::new(cmd)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd} is required (see .ci/run): {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const FEEDPARSER: &str = r#"
+import json, sys, feedparser
+d = feedparser.parse(sys.argv[1])
+assert d.get("status") == 200, d.get("status")
+assert not d.bozo, d.get("bozo_exception")
+assert d.version == "atom10", d.version
+out = []
+for e in d.entries:
+    out.append({
+        "id": e.id, "title": e.title, "updated": bool(e.get("updated_parsed")),
+        "links": [l["href"] for l in e.links], "tags": [t["term"] for t in e.get("tags", [])],
+        "summary": e.get("summary"), "authors": [a.get("name") for a in e.get("authors", [])],
+    })
+print(json.dumps({"title": d.feed.title, "entries": out}))
+"#;
+
+fn feedparser(url: &str, dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&tool("python3", &["-c", FEEDPARSER, url], dir)).unwrap()
+}
+
+#[test]
+fn feedparser_reads_exactly_the_tagged_entries() {
+    let s = Server::start();
+    let feed = feedparser(&s.url("/feeds/tag/ptsd.atom"), s.dir.path());
+    let entries = feed["entries"].as_array().unwrap();
+    let mut ids: Vec<i64> = entries
+        .iter()
+        .map(|e| {
+            e["id"]
+                .as_str()
+                .unwrap()
+                .strip_prefix("urn:ketlit:entry:")
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    ids.sort();
+    assert_eq!(ids, s.corpus.ptsd);
+    for e in entries {
+        assert!(e["updated"].as_bool().unwrap());
+        assert!(
+            e["tags"].as_array().unwrap().iter().any(|t| t == "ptsd"),
+            "{e}"
+        );
+        assert!(e["summary"].as_str().is_some_and(|x| !x.is_empty()), "{e}");
+    }
+    let twin = entries
+        .iter()
+        .find(|e| e["title"] == "Ketamine for PTSD in veterans")
+        .unwrap();
+    let links: Vec<&str> = twin["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        links.contains(&"https://doi.org/10.1000/twin-a"),
+        "{links:?}"
+    );
+    assert!(
+        links.contains(&"https://example.org/paper/twin-a?a=1&b=2"),
+        "{links:?}"
+    );
+
+    // Everything, specials included, parses (feedparser sets bozo on any XML error).
+    let all = feedparser(&s.url("/feeds/all.atom"), s.dir.path());
+    let titles: Vec<&str> = all["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.contains(&corpus::NASTY_TITLE), "{titles:?}");
+    assert_eq!(titles.len(), 36.min(s.corpus.total));
+
+    let found = feedparser(
+        &s.url("/feeds/search.atom?q=ketamine&tag=ptsd"),
+        s.dir.path(),
+    );
+    let n = found["entries"].as_array().unwrap().len();
+    assert!(n >= 1 && n <= s.corpus.ptsd.len(), "{found}");
+}
+
+#[test]
+fn feeds_answer_304_to_matching_validators() {
+    let s = Server::start();
+    let first = s.get("GET", "/feeds/tag/ptsd.atom", &[]);
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        first.header("content-type"),
+        Some("application/atom+xml; charset=utf-8")
+    );
+    let etag = first.header("etag").unwrap().to_string();
+    let lm = first.header("last-modified").unwrap().to_string();
+    assert!(lm.ends_with(" GMT"), "{lm}");
+
+    let same = s.get("GET", "/feeds/tag/ptsd.atom", &[("If-None-Match", &etag)]);
+    assert_eq!(same.status, 304);
+    assert!(same.body.is_empty());
+    assert_eq!(same.header("etag"), Some(etag.as_str()));
+    let since = s.get("GET", "/feeds/tag/ptsd.atom", &[("If-Modified-Since", &lm)]);
+    assert_eq!(since.status, 304);
+    let old = s.get(
+        "GET",
+        "/feeds/tag/ptsd.atom",
+        &[("If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT")],
+    );
+    assert_eq!(old.status, 200);
+    // A different ETag wins over a matching date.
+    let other = s.get(
+        "GET",
+        "/feeds/tag/ptsd.atom",
+        &[("If-None-Match", "\"other\""), ("If-Modified-Since", &lm)],
+    );
+    assert_eq!(other.status, 200);
+
+    // A change in the database (a new tag) changes the document and its ETag.
+    let conn = rusqlite::Connection::open(s.db()).unwrap();
+    conn.execute(
+        "INSERT INTO tags (entry_id, tag) SELECT MIN(id), 'ptsd' FROM entries
+         WHERE id NOT IN (SELECT entry_id FROM tags WHERE tag = 'ptsd')",
+        [],
+    )
+    .unwrap();
+    let changed = s.get("GET", "/feeds/tag/ptsd.atom", &[("If-None-Match", &etag)]);
+    assert_eq!(changed.status, 200);
+    assert_ne!(changed.header("etag"), Some(etag.as_str()));
+
+    let head = s.get("HEAD", "/feeds/all.atom", &[]);
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+}
+
+#[test]
+fn health_errors_and_read_only() {
+    let s = Server::start();
+    let h = s.get("GET", "/healthz", &[]);
+    assert_eq!(h.status, 200);
+    let v: serde_json::Value = serde_json::from_str(&h.body).unwrap();
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["entries"], s.corpus.total);
+    assert_eq!(s.get("GET", "/nope", &[]).status, 404);
+    assert_eq!(s.get("POST", "/feeds/all.atom", &[]).status, 405);
+    assert_eq!(s.get("GET", "/feeds/search.atom", &[]).status, 400);
+    assert_eq!(s.get("GET", "/feeds/all.atom?limit=0", &[]).status, 400);
+    let two = s.get("GET", "/feeds/all.atom?limit=2", &[]);
+    assert_eq!(two.body.matches("<entry>").count(), 2);
+    let unknown = s.get("GET", "/feeds/tag/no-such-tag.atom", &[]);
+    assert_eq!(unknown.status, 200);
+    assert_eq!(unknown.body.matches("<entry>").count(), 0);
+    let typed = s.get("GET", "/feeds/tag/type%3Apreprint.atom", &[]);
+    assert!(typed.body.matches("<entry>").count() >= 1, "{}", typed.body);
+
+    // No database: exit 1 with one line, and no file created.
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("none.db");
+    let out = Command::new(assert_cmd::cargo::cargo_bin("ketlit"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("KETLIT_DB", &missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("none.db") && err.lines().count() == 1, "{err}");
+    assert!(!missing.exists());
+    // A taken port names the flag.
+    let out = Command::new(assert_cmd::cargo::cargo_bin("ketlit"))
+        .args(["serve", "--addr", &s.addr])
+        .env("KETLIT_DB", s.db())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--addr"));
+}
+
+#[test]
+fn html_page_escapes_and_renders_in_headless_chromium() {
+    let s = Server::start();
+    let page = s.get("GET", "/", &[]);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("p&lt;0.05"), "titles are escaped");
+    assert!(!page.body.contains("p<0.05"));
+    assert!(page.body.contains("<svg"));
+    assert!(page.body.contains("href=\"/?tag=ptsd\""));
+    assert!(page.body.contains("/feeds/tag/ptsd.atom"));
+    let ptsd = s.get("GET", "/?tag=ptsd", &[]);
+    assert_eq!(ptsd.body.matches("<li>").count(), s.corpus.ptsd.len());
+
+    let profile = tempfile::tempdir().unwrap();
+    let shot = s.dir.path().join("page.png");
+    let common = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1200,900",
+    ];
+    let user_dir = format!("--user-data-dir={}", profile.path().display());
+    let mut args: Vec<String> = common.iter().map(|a| a.to_string()).collect();
+    args.push(user_dir.clone());
+    args.push(format!("--screenshot={}", shot.display()));
+    args.push(s.url("/"));
+    let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
+    tool("chromium", &args_ref, s.dir.path());
+    let png = std::fs::read(&shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    assert!(
+        png.len() > 20_000,
+        "suspiciously small screenshot: {} bytes",
+        png.len()
+    );
+    if let Ok(keep) = std::env::var("KETLIT_KEEP_SCREENSHOT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
+
+    let mut args: Vec<String> = common.iter().map(|a| a.to_string()).collect();
+    args.push(user_dir);
+    args.push("--dump-dom".into());
+    args.push(s.url("/"));
+    let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
+    let dom = tool("chromium", &args_ref, s.dir.path());
+    for t in [
+        "Ketamine for PTSD in veterans",
+        "Ketamine for PTSD in first responders",
+    ] {
+        assert!(dom.contains(t), "{t:?} not in the DOM");
+    }
+    assert!(dom.contains("p&lt;0.05"), "the title is text, not markup");
+}
