@@ -12,3 +12,4 @@ pub mod query;
 pub mod relevance;
 pub mod schedule;
 pub mod store;
+pub mod tag;

@@ -1,0 +1,3 @@
+//! Unit tests of the evaluator, the tokeniser and rule loading.
+
+use super::*;
