@@ -12,7 +12,7 @@ const ENGINE_VERSION: u32 = 1;
 /// A window this wide reaches the edges of the sentence and ignores clause breaks.
 pub const SENTENCE: u32 = 255;
 /// How many spelled-out variants one phrase may expand to; guards against `{a|b}` blow-ups.
-const MAX_VARIANTS: usize = 256;
+const MAX_VARIANTS: usize = 4096;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
