@@ -45,12 +45,20 @@ impl Counts {
     }
     fn f1(self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
     }
 }
 
 fn ratio(a: u32, b: u32) -> f64 {
-    if b == 0 { 1.0 } else { f64::from(a) / f64::from(b) }
+    if b == 0 {
+        1.0
+    } else {
+        f64::from(a) / f64::from(b)
+    }
 }
 
 struct Report {
@@ -61,7 +69,10 @@ struct Report {
 }
 
 fn load() -> Vec<Case> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tagging/cases.jsonl");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/tagging/cases.jsonl"
+    );
     let text = std::fs::read_to_string(path).expect("fixture readable");
     text.lines()
         .filter(|l| !l.trim().is_empty())
@@ -126,7 +137,10 @@ fn print(r: &Report) {
         r.n,
         ratio(r.rel_ok, r.n)
     );
-    println!("{:<14} {:>4} {:>4} {:>4} {:>6} {:>6} {:>6}", "tag", "tp", "fp", "fn", "P", "R", "F1");
+    println!(
+        "{:<14} {:>4} {:>4} {:>4} {:>6} {:>6} {:>6}",
+        "tag", "tp", "fp", "fn", "P", "R", "F1"
+    );
     for (i, t) in CONDITION_TAGS.iter().enumerate() {
         let c = r.per_tag[i];
         println!(
@@ -164,19 +178,34 @@ fn labelled_set_is_well_formed() {
     let mut ids = BTreeSet::new();
     for c in &cases {
         assert!(ids.insert(c.id.as_str()), "duplicate id {}", c.id);
-        assert!(c.split == "tune" || c.split == "holdout", "{}: bad split", c.id);
+        assert!(
+            c.split == "tune" || c.split == "holdout",
+            "{}: bad split",
+            c.id
+        );
         for t in &c.tags {
-            assert!(CONDITION_TAGS.contains(&t.as_str()), "{}: unknown tag {t}", c.id);
+            assert!(
+                CONDITION_TAGS.contains(&t.as_str()),
+                "{}: unknown tag {t}",
+                c.id
+            );
         }
         if c.tags.iter().any(|t| t == "trd") {
-            assert!(c.tags.iter().any(|t| t == "depression"), "{}: trd without depression", c.id);
+            assert!(
+                c.tags.iter().any(|t| t == "depression"),
+                "{}: trd without depression",
+                c.id
+            );
         }
         if !c.relevant {
             assert!(c.tags.is_empty(), "{}: irrelevant case with tags", c.id);
         }
     }
     for t in CONDITION_TAGS {
-        let n = cases.iter().filter(|c| c.tags.iter().any(|x| x == t)).count();
+        let n = cases
+            .iter()
+            .filter(|c| c.tags.iter().any(|x| x == t))
+            .count();
         assert!(n >= 25, "only {n} positives for {t}");
     }
 }
@@ -190,12 +219,21 @@ fn tagging_quality() {
     let holdout: Vec<&Case> = cases.iter().filter(|c| c.split == "holdout").collect();
     let all: Vec<&Case> = cases.iter().collect();
     let rt = evaluate(&tagger, &tune, "tune", show.as_deref() == Some("tune"));
-    let rh = evaluate(&tagger, &holdout, "holdout", show.as_deref() == Some("holdout"));
+    let rh = evaluate(
+        &tagger,
+        &holdout,
+        "holdout",
+        show.as_deref() == Some("holdout"),
+    );
     let ra = evaluate(&tagger, &all, "all", false);
     print(&rt);
     print(&rh);
     print(&ra);
     let mut fail = failures(&ra);
     fail.extend(failures(&rh));
-    assert!(fail.is_empty(), "quality below the bar:\n{}", fail.join("\n"));
+    assert!(
+        fail.is_empty(),
+        "quality below the bar:\n{}",
+        fail.join("\n")
+    );
 }

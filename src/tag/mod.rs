@@ -15,9 +15,7 @@ mod types;
 #[cfg(test)]
 mod tests;
 
-pub use types::{
-    CONDITION_TAGS, Classification, Evidence, FieldKind, RulesError, Tag, TagInput,
-};
+pub use types::{CONDITION_TAGS, Classification, Evidence, FieldKind, RulesError, Tag, TagInput};
 
 use conditions::{Loc, Scores};
 use context::Hit;
@@ -85,7 +83,8 @@ struct Part {
 
 fn classify(c: &Compiled, input: &TagInput) -> Classification {
     let mut words: Vec<Word> = Vec::new();
-    let mut parts: Vec<Part> = Vec::with_capacity(2 + input.keywords.len() + input.conditions.len());
+    let mut parts: Vec<Part> =
+        Vec::with_capacity(2 + input.keywords.len() + input.conditions.len());
     // The abstract goes first so that abbreviations it defines ("single ascending dose
     // (SAD)") already hold when the title is read.
     let mut add = |field: FieldKind, item: usize, text: &str| {
@@ -186,12 +185,18 @@ fn classify(c: &Compiled, input: &TagInput) -> Classification {
     }
     for (i, m) in input.mesh.iter().enumerate() {
         let key = rules::heading_key(m);
-        let Some(outs) = c.mesh.get(&key) else { continue };
+        let Some(outs) = c.mesh.get(&key) else {
+            continue;
+        };
         for o in outs {
             match *o {
                 MeshOut::Animal => animal += 1,
                 MeshOut::Human => human += 1,
-                MeshOut::Tag(t) => scores.add(t, c.field_weight[FieldKind::Mesh as usize], whole(FieldKind::Mesh, i, m)),
+                MeshOut::Tag(t) => scores.add(
+                    t,
+                    c.field_weight[FieldKind::Mesh as usize],
+                    whole(FieldKind::Mesh, i, m),
+                ),
             }
         }
     }
@@ -228,7 +233,10 @@ fn classify(c: &Compiled, input: &TagInput) -> Classification {
     };
     let evidence = |loc: &Loc| Evidence {
         field: loc.field.as_str().to_string(),
-        phrase: text_of(loc).get(loc.start..loc.end).unwrap_or("").to_string(),
+        phrase: text_of(loc)
+            .get(loc.start..loc.end)
+            .unwrap_or("")
+            .to_string(),
         span: [loc.start, loc.end],
     };
     let mut tags = Vec::new();

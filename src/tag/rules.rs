@@ -150,8 +150,6 @@ pub enum Class {
     Condition,
     Drug,
     Type,
-    /// A phrase that sets nothing: it exists to claim words ("respiratory depression").
-    Null,
 }
 
 impl Class {
@@ -169,7 +167,6 @@ impl Class {
             Class::Condition => 1,
             Class::Drug => 2,
             Class::Type => 4,
-            Class::Null => 0,
         }
     }
 }
@@ -325,7 +322,11 @@ fn validate(f: &RuleFile, text: &str, origin: &str) -> Result<(), RulesError> {
     let mut seen: std::collections::BTreeSet<(&'static str, String)> = Default::default();
     let mut check_id = |kind: &'static str, id: &str| -> Result<(), RulesError> {
         if id.trim().is_empty() {
-            return Err(err(id, "id", format!("a [[{kind}]] rule needs a non-empty id")));
+            return Err(err(
+                id,
+                "id",
+                format!("a [[{kind}]] rule needs a non-empty id"),
+            ));
         }
         if !seen.insert((kind, id.to_string())) {
             return Err(err(id, "id", format!("duplicate [[{kind}]] id `{id}`")));
@@ -355,7 +356,11 @@ fn validate(f: &RuleFile, text: &str, origin: &str) -> Result<(), RulesError> {
     for s in &f.section {
         check_id("section", &s.id)?;
         if !s.weight.is_finite() || s.weight < 0.0 {
-            return Err(err(&s.id, "weight", "weight must be a finite number ≥ 0".into()));
+            return Err(err(
+                &s.id,
+                "weight",
+                "weight must be a finite number ≥ 0".into(),
+            ));
         }
     }
     for t in &f.tag {
@@ -376,7 +381,11 @@ fn validate(f: &RuleFile, text: &str, origin: &str) -> Result<(), RulesError> {
             check_phrase(ph).map_err(|m| err(&p.id, "phrases", m))?;
         }
         if !p.weight.is_finite() || p.weight < 0.0 {
-            return Err(err(&p.id, "weight", "weight must be a finite number ≥ 0".into()));
+            return Err(err(
+                &p.id,
+                "weight",
+                "weight must be a finite number ≥ 0".into(),
+            ));
         }
         for fname in &p.fields {
             if FieldKind::from_name(fname).is_none() {
@@ -420,7 +429,11 @@ fn validate(f: &RuleFile, text: &str, origin: &str) -> Result<(), RulesError> {
             }
         }
         if !c.factor.is_finite() || c.factor < 0.0 {
-            return Err(err(&c.id, "factor", "factor must be a finite number ≥ 0".into()));
+            return Err(err(
+                &c.id,
+                "factor",
+                "factor must be a finite number ≥ 0".into(),
+            ));
         }
     }
     for m in &f.mesh {
@@ -493,7 +506,9 @@ pub fn expand(p: &str) -> Result<Vec<String>, String> {
             }
         }
         if next.len() > MAX_VARIANTS {
-            return Err(format!("phrase `{p}` expands to more than {MAX_VARIANTS} variants"));
+            return Err(format!(
+                "phrase `{p}` expands to more than {MAX_VARIANTS} variants"
+            ));
         }
         out = next;
         rest = &rest[close + 1..];
@@ -807,10 +822,7 @@ pub fn compile(rules: &RuleFile) -> Compiled {
         }
     }
     let canonical = serde_json::to_string(rules).unwrap_or_default();
-    let fingerprint = format!(
-        "v{ENGINE_VERSION}-{:016x}",
-        fnv1a(canonical.as_bytes())
-    );
+    let fingerprint = format!("v{ENGINE_VERSION}-{:016x}", fnv1a(canonical.as_bytes()));
     Compiled {
         lex: Lexicon {
             vocab: b.vocab,

@@ -537,10 +537,7 @@ impl Trie {
     ) {
         let nd = &self.nodes[node as usize];
         let len = pos - at;
-        if !nd.outs.is_empty()
-            && best.is_none_or(|(l, _)| len > l)
-            && accept(&nd.outs, at, pos)
-        {
+        if !nd.outs.is_empty() && best.is_none_or(|(l, _)| len > l) && accept(&nd.outs, at, pos) {
             *best = Some((len, node));
         }
         let Some(t) = toks.get(pos) else { return };
