@@ -32,7 +32,12 @@ pub fn worth(
     let mut suppressed = false;
     let mut affirmed = false;
     let mut demote = 1.0f32;
-    for q in hits {
+    // Hits are in text order, so the cues of this sentence are one contiguous run.
+    let from = hits.partition_point(|q| toks[q.start as usize].sent < first.sent);
+    for q in &hits[from..] {
+        if toks[q.start as usize].sent != first.sent {
+            break;
+        }
         let Out::Cue(qi) = q.out else { continue };
         let cue = &c.cues[qi as usize];
         if cue.applies & class.bit() == 0 {
@@ -42,9 +47,6 @@ pub fn worth(
             continue;
         }
         let qf = &toks[q.start as usize];
-        if qf.sent != first.sent {
-            continue;
-        }
         let covered = if q.start >= h.end {
             // The cue follows the match: its `before` window looks back at it.
             within(q.start - h.end, cue.before, last, qf)

@@ -824,11 +824,7 @@ pub fn compile(rules: &RuleFile) -> Compiled {
     let canonical = serde_json::to_string(rules).unwrap_or_default();
     let fingerprint = format!("v{ENGINE_VERSION}-{:016x}", fnv1a(canonical.as_bytes()));
     Compiled {
-        lex: Lexicon {
-            vocab: b.vocab,
-            clause_breaks,
-            sections,
-        },
+        lex: Lexicon::new(b.vocab, clause_breaks, sections),
         trie,
         outs,
         concepts,

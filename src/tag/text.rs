@@ -30,6 +30,9 @@ impl Hasher for FxHasher {
     fn write_u8(&mut self, i: u8) {
         self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x517c_c1b7_2722_0a95);
     }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
     fn write_usize(&mut self, i: usize) {
         self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
     }
@@ -81,15 +84,57 @@ impl FieldText {
 
 /// What the tokeniser needs from the compiled rules.
 pub struct Lexicon {
-    pub vocab: FxMap<Box<[u8]>, u32>,
+    /// Words of up to eight bytes, packed into an integer: most words are short, and an
+    /// integer key hashes in one multiply and compares without a memcmp.
+    short: FxMap<u64, u32>,
+    long: FxMap<Box<[u8]>, u32>,
     pub clause_breaks: Vec<bool>,
     /// Folded section label ("design setting and participants") → weight of its sentences.
     pub sections: FxMap<Box<[u8]>, f32>,
 }
 
+/// Folded words never contain a zero byte, so zero padding keeps packed keys distinct.
+fn pack(w: &[u8]) -> Option<u64> {
+    if w.len() > 8 {
+        return None;
+    }
+    let mut b = [0u8; 8];
+    b[..w.len()].copy_from_slice(w);
+    Some(u64::from_le_bytes(b))
+}
+
 impl Lexicon {
+    pub fn new(
+        vocab: FxMap<Box<[u8]>, u32>,
+        clause_breaks: Vec<bool>,
+        sections: FxMap<Box<[u8]>, f32>,
+    ) -> Lexicon {
+        let mut short = FxMap::default();
+        let mut long = FxMap::default();
+        for (k, v) in vocab {
+            match pack(&k) {
+                Some(p) => {
+                    short.insert(p, v);
+                }
+                None => {
+                    long.insert(k, v);
+                }
+            }
+        }
+        Lexicon {
+            short,
+            long,
+            clause_breaks,
+            sections,
+        }
+    }
+
     pub fn lookup(&self, folded: &[u8]) -> u32 {
-        self.vocab.get(folded).copied().unwrap_or(UNKNOWN)
+        match pack(folded) {
+            Some(p) => self.short.get(&p).copied(),
+            None => self.long.get(folded).copied(),
+        }
+        .unwrap_or(UNKNOWN)
     }
 }
 
@@ -113,111 +158,164 @@ pub struct Word {
     pub starts_upper: bool,
 }
 
+/// ASCII letters and digits map to their lowercase byte, everything else to 0.
+static ASCII_FOLD: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() {
+            t[b] = c.to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    t
+};
+
+/// The separator state between two words.
+#[derive(Default)]
+struct Gap {
+    stop: bool,
+    ws: bool,
+    newlines: u32,
+    last_punct: u8,
+    len: usize,
+}
+
+impl Gap {
+    fn open(&mut self, at: usize, fstart: usize, first: char) -> Word {
+        let w = Word {
+            start: at,
+            end: at,
+            fstart,
+            fend: fstart,
+            upper: true,
+            num: first.is_ascii_digit(),
+            after_stop: self.stop && self.ws,
+            after_paragraph: self.newlines >= 2,
+            after_open_paren: self.last_punct == b'(',
+            after_hyphen: self.len == 1 && self.last_punct == b'-',
+            starts_upper: first.is_uppercase(),
+        };
+        *self = Gap::default();
+        w
+    }
+
+    fn separator(&mut self, c: char, b: u8) {
+        self.len += 1;
+        match c {
+            '.' | '!' | '?' => self.stop = true,
+            '\n' => {
+                self.ws = true;
+                self.newlines += 1;
+            }
+            c if c.is_whitespace() => self.ws = true,
+            _ => {}
+        }
+        if !c.is_whitespace() {
+            self.last_punct = if b.is_ascii() { b } else { b'#' };
+        }
+    }
+}
+
 /// Splits `text` into words, appending folded text to `folded`. HTML tags and entities left
 /// in feed text ("&lt;i&gt;", "<sup>") separate words and never become words themselves.
 /// Used for documents and rule phrases alike so that both fold the same way.
+///
+/// This loop is most of the tagger's cost, hence the table-driven run over ASCII letters;
+/// chars are decoded only for non-ASCII bytes.
 pub fn words(text: &str, folded: &mut Vec<u8>, out: &mut Vec<Word>) {
     let bytes = text.as_bytes();
+    folded.reserve(bytes.len());
     let mut i = 0;
     let mut cur: Option<Word> = None;
-    let mut stop = false;
-    let mut ws = false;
-    let mut newlines = 0u32;
-    let mut last_punct = 0u8;
-    let mut gap_len = 0usize;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let (c, len) = if b.is_ascii() {
-            (b as char, 1)
-        } else {
-            let c = text[i..].chars().next().unwrap_or(' ');
-            (c, c.len_utf8())
-        };
-        if c.is_alphanumeric() || matches!(c, '\u{0300}'..='\u{036F}') {
-            if matches!(c, '\u{0300}'..='\u{036F}') && cur.is_none() {
-                // A stray combining mark outside a word is noise.
-                i += len;
-                continue;
-            }
-            let w = cur.get_or_insert_with(|| {
-                let w = Word {
-                    start: i,
-                    end: i,
-                    fstart: folded.len(),
-                    fend: folded.len(),
-                    upper: true,
-                    num: c.is_ascii_digit(),
-                    after_stop: stop && ws,
-                    after_paragraph: newlines >= 2,
-                    after_open_paren: last_punct == b'(',
-                    after_hyphen: gap_len == 1 && last_punct == b'-',
-                    starts_upper: c.is_uppercase(),
-                };
-                stop = false;
-                ws = false;
-                newlines = 0;
-                last_punct = 0;
-                gap_len = 0;
-                w
-            });
-            if c.is_lowercase() {
-                w.upper = false;
-            }
-            if b.is_ascii() {
-                folded.push(b.to_ascii_lowercase());
-            } else if !matches!(c, '\u{0300}'..='\u{036F}') {
-                for lc in c.to_lowercase() {
-                    push_folded(folded, lc);
-                }
-            }
-            i += len;
-            continue;
-        }
+    let mut letter = false;
+    let mut gap = Gap::default();
+    let close = |cur: &mut Option<Word>,
+                 letter: &mut bool,
+                 end: usize,
+                 folded: &Vec<u8>,
+                 out: &mut Vec<Word>| {
         if let Some(mut w) = cur.take() {
-            w.end = i;
+            w.end = end;
             w.fend = folded.len();
+            // Only letters make an abbreviation; "2024" is not written in capitals.
+            w.upper &= *letter;
             if w.fend > w.fstart {
                 out.push(w);
             }
         }
-        if b == b'<' {
-            if let Some(skip) = html_tag_len(&bytes[i..]) {
-                i += skip;
+        *letter = false;
+    };
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 128 {
+            if ASCII_FOLD[b as usize] != 0 {
+                let w = match cur.as_mut() {
+                    Some(w) => w,
+                    None => cur.insert(gap.open(i, folded.len(), b as char)),
+                };
+                while let Some(&b) = bytes.get(i) {
+                    if b >= 128 {
+                        break;
+                    }
+                    let f = ASCII_FOLD[b as usize];
+                    if f == 0 {
+                        break;
+                    }
+                    if b.is_ascii_lowercase() {
+                        w.upper = false;
+                        letter = true;
+                    } else if b.is_ascii_uppercase() {
+                        letter = true;
+                    }
+                    folded.push(f);
+                    i += 1;
+                }
                 continue;
             }
-        } else if b == b'&' {
-            if let Some(skip) = entity_len(&bytes[i..]) {
-                i += skip;
-                continue;
+            close(&mut cur, &mut letter, i, folded, out);
+            if b == b'<' {
+                if let Some(skip) = html_tag_len(&bytes[i..]) {
+                    i += skip;
+                    continue;
+                }
+            } else if b == b'&' {
+                if let Some(skip) = entity_len(&bytes[i..]) {
+                    i += skip;
+                    continue;
+                }
             }
+            gap.separator(b as char, b);
+            i += 1;
+            continue;
         }
-        gap_len += 1;
-        match c {
-            '.' | '!' | '?' => stop = true,
-            '\n' => {
-                ws = true;
-                newlines += 1;
+        let c = text[i..].chars().next().unwrap_or(' ');
+        let len = c.len_utf8();
+        let mark = matches!(c, '\u{0300}'..='\u{036F}');
+        if mark && cur.is_some() {
+            // A decomposed accent neither splits a word nor survives folding.
+        } else if c.is_alphanumeric() {
+            let w = match cur.as_mut() {
+                Some(w) => w,
+                None => cur.insert(gap.open(i, folded.len(), c)),
+            };
+            if c.is_lowercase() {
+                w.upper = false;
             }
-            c if c.is_whitespace() => ws = true,
-            _ => {}
-        }
-        if !c.is_whitespace() {
-            last_punct = if b.is_ascii() { b } else { b'#' };
+            if c.is_alphabetic() {
+                letter = true;
+            }
+            for lc in c.to_lowercase() {
+                push_folded(folded, lc);
+            }
+        } else if !mark {
+            close(&mut cur, &mut letter, i, folded, out);
+            gap.separator(c, b);
         }
         i += len;
     }
-    if let Some(mut w) = cur.take() {
-        w.end = bytes.len();
-        w.fend = folded.len();
-        if w.fend > w.fstart {
-            out.push(w);
-        }
-    }
-    for w in out.iter_mut() {
-        // Only letters make an abbreviation; "2024" is not written in capitals.
-        let has_letter = text[w.start..w.end].chars().any(char::is_alphabetic);
-        w.upper &= has_letter;
-    }
+    close(&mut cur, &mut letter, bytes.len(), folded, out);
 }
 
 /// Length of an HTML tag at the start of `b` ("<i>", "</sup>", "<br/>"), if it is one.
