@@ -81,41 +81,71 @@ struct Part {
     hits: Vec<Hit>,
 }
 
+/// Buffers reused from one entry to the next, so classifying allocates little.
+#[derive(Default)]
+struct Scratch {
+    parts: Vec<Part>,
+    words: Vec<Word>,
+    aliases: Vec<(Vec<u8>, Out)>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 fn classify(c: &Compiled, input: &TagInput) -> Classification {
-    let mut words: Vec<Word> = Vec::new();
-    let mut parts: Vec<Part> =
-        Vec::with_capacity(2 + input.keywords.len() + input.conditions.len());
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut s) => classify_with(c, input, &mut s),
+        // Only reachable if classify re-entered itself on this thread; stay correct anyway.
+        Err(_) => classify_with(c, input, &mut Scratch::default()),
+    })
+}
+
+fn classify_with(c: &Compiled, input: &TagInput, s: &mut Scratch) -> Classification {
+    let Scratch {
+        parts,
+        words,
+        aliases,
+    } = s;
+    let mut used = 0;
+    let mut add = |field: FieldKind, item: usize, text: &str| {
+        if used == parts.len() {
+            parts.push(Part {
+                field,
+                item,
+                ft: FieldText::default(),
+                hits: Vec::new(),
+            });
+        }
+        let p = &mut parts[used];
+        p.field = field;
+        p.item = item;
+        p.hits.clear();
+        text::tokenize(text, &c.lex, &mut p.ft, words);
+        used += 1;
+    };
     // The abstract goes first so that abbreviations it defines ("single ascending dose
     // (SAD)") already hold when the title is read.
-    let mut add = |field: FieldKind, item: usize, text: &str| {
-        let mut ft = FieldText::default();
-        text::tokenize(text, &c.lex, &mut ft, &mut words);
-        Part {
-            field,
-            item,
-            ft,
-            hits: Vec::new(),
-        }
-    };
-    parts.push(add(FieldKind::Abstract, 0, input.abstract_));
-    parts.push(add(FieldKind::Title, 0, input.title));
+    add(FieldKind::Abstract, 0, input.abstract_);
+    add(FieldKind::Title, 0, input.title);
     for (i, k) in input.keywords.iter().enumerate() {
-        parts.push(add(FieldKind::Keywords, i, k));
+        add(FieldKind::Keywords, i, k);
     }
     for (i, k) in input.conditions.iter().enumerate() {
-        parts.push(add(FieldKind::Conditions, i, k));
+        add(FieldKind::Conditions, i, k);
     }
+    let parts = &mut parts[..used];
 
-    let mut aliases: Vec<(Vec<u8>, Out)> = Vec::new();
-    for p in &mut parts {
-        scan(c, p, &mut aliases);
+    aliases.clear();
+    for p in parts.iter_mut() {
+        scan(c, p, aliases);
     }
 
     let mut scores = Scores::new(c.tags.len());
     let mut animal = 0u32;
     let mut human = 0u32;
     let fts: Vec<&FieldText> = parts.iter().map(|p| &p.ft).collect();
-    for p in &parts {
+    for p in parts.iter() {
         let fw = c.field_weight[p.field as usize];
         for h in &p.hits {
             match h.out {

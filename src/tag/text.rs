@@ -479,25 +479,36 @@ fn section_label(
     if lex.sections.is_empty() {
         return None;
     }
-    let mut key: Vec<u8> = Vec::with_capacity(48);
+    // Labels are short; a fixed buffer avoids an allocation per sentence.
+    let mut key = [0u8; 64];
+    let mut len = 0;
     for n in 1..=ws.len().min(6) {
         let w = &ws[n - 1];
+        let word = &folded[w.fstart..w.fend];
         if n > 1 {
             // A label may span "Design, Setting, and Participants" but not another sentence.
             let between = &text[ws[n - 2].end..w.start];
             if between.contains(['.', ':', '(', ')']) {
                 return None;
             }
-            key.push(b' ');
+            if len == key.len() {
+                return None;
+            }
+            key[len] = b' ';
+            len += 1;
         }
-        key.extend_from_slice(&folded[w.fstart..w.fend]);
+        if len + word.len() > key.len() {
+            return None;
+        }
+        key[len..len + word.len()].copy_from_slice(word);
+        len += word.len();
         let next = bytes[w.end..]
             .iter()
             .copied()
             .find(|b| *b != b' ' && *b != b'\t')
             .unwrap_or(0);
-        if let Some(&wt) = lex.sections.get(key.as_slice()) {
-            let all_caps = ws[..n].iter().all(|w| w.upper) && key.len() >= 4;
+        if let Some(&wt) = lex.sections.get(&key[..len]) {
+            let all_caps = ws[..n].iter().all(|w| w.upper) && len >= 4;
             let followed_by_text = ws.get(n).is_some_and(|nw| !nw.upper);
             if next == b':' || (all_caps && followed_by_text && next != b',') {
                 return Some((n, wt));
