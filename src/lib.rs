@@ -16,3 +16,4 @@ pub mod schedule;
 pub mod serve;
 pub mod sources;
 pub mod store;
+pub mod tag;

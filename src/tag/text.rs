@@ -1,0 +1,670 @@
+//! Tokenising fields into folded word tokens with sentence, clause and section structure, and
+//! matching the compiled phrase trie over them (leftmost-longest).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Token id for words that no rule mentions.
+pub const UNKNOWN: u32 = u32::MAX;
+/// Token id for section-label words ("RESULTS:"), which must never match a phrase.
+pub const LABEL: u32 = u32::MAX - 1;
+pub const NONE: u32 = u32::MAX;
+
+/// A small multiplicative hasher: vocabulary keys are short words, and SipHash would cost
+/// more than the rest of the per-token work.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// One word of a field.
+#[derive(Debug, Clone, Copy)]
+pub struct Tok {
+    /// Byte range in the original text.
+    pub start: u32,
+    pub end: u32,
+    /// Folded text in `FieldText::folded`.
+    pub fstart: u32,
+    pub fend: u32,
+    pub id: u32,
+    pub sent: u32,
+    pub clause: u32,
+    /// Written in capitals (abbreviations are case-sensitive).
+    pub upper: bool,
+    pub num: bool,
+    /// Directly preceded by "(" and followed by ")" / ";" / "," (an abbreviation being defined).
+    pub paren_before: bool,
+    pub paren_after: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Sent {
+    pub weight: f32,
+}
+
+/// The word-level view of one field (or one item of a list field).
+#[derive(Debug, Default)]
+pub struct FieldText {
+    pub toks: Vec<Tok>,
+    pub sents: Vec<Sent>,
+    pub folded: Vec<u8>,
+}
+
+impl FieldText {
+    pub fn fold_of(&self, t: &Tok) -> &[u8] {
+        &self.folded[t.fstart as usize..t.fend as usize]
+    }
+}
+
+/// What the tokeniser needs from the compiled rules.
+pub struct Lexicon {
+    /// Words of up to eight bytes, packed into an integer: most words are short, and an
+    /// integer key hashes in one multiply and compares without a memcmp.
+    short: FxMap<u64, u32>,
+    long: FxMap<Box<[u8]>, u32>,
+    pub clause_breaks: Vec<bool>,
+    /// Folded section label ("design setting and participants") → weight of its sentences.
+    pub sections: FxMap<Box<[u8]>, f32>,
+}
+
+/// Folded words never contain a zero byte, so zero padding keeps packed keys distinct.
+fn pack(w: &[u8]) -> Option<u64> {
+    if w.len() > 8 {
+        return None;
+    }
+    let mut b = [0u8; 8];
+    b[..w.len()].copy_from_slice(w);
+    Some(u64::from_le_bytes(b))
+}
+
+impl Lexicon {
+    pub fn new(
+        vocab: FxMap<Box<[u8]>, u32>,
+        clause_breaks: Vec<bool>,
+        sections: FxMap<Box<[u8]>, f32>,
+    ) -> Lexicon {
+        let mut short = FxMap::default();
+        let mut long = FxMap::default();
+        for (k, v) in vocab {
+            match pack(&k) {
+                Some(p) => {
+                    short.insert(p, v);
+                }
+                None => {
+                    long.insert(k, v);
+                }
+            }
+        }
+        Lexicon {
+            short,
+            long,
+            clause_breaks,
+            sections,
+        }
+    }
+
+    pub fn lookup(&self, folded: &[u8]) -> u32 {
+        match pack(folded) {
+            Some(p) => self.short.get(&p).copied(),
+            None => self.long.get(folded).copied(),
+        }
+        .unwrap_or(UNKNOWN)
+    }
+}
+
+/// One raw word with what separated it from the previous word.
+#[derive(Debug, Clone, Copy)]
+pub struct Word {
+    pub start: usize,
+    pub end: usize,
+    pub fstart: usize,
+    pub fend: usize,
+    pub upper: bool,
+    pub num: bool,
+    /// A `.`, `!` or `?` followed by white space came before this word.
+    pub after_stop: bool,
+    /// A blank line came before this word.
+    pub after_paragraph: bool,
+    /// The last non-space character before this word was `(`.
+    pub after_open_paren: bool,
+    /// A `-` joined this word to the previous one ("post-traumatic").
+    pub after_hyphen: bool,
+    pub starts_upper: bool,
+}
+
+/// ASCII letters and digits map to their lowercase byte, everything else to 0.
+static ASCII_FOLD: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() {
+            t[b] = c.to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    t
+};
+
+/// The separator state between two words.
+#[derive(Default)]
+struct Gap {
+    stop: bool,
+    ws: bool,
+    newlines: u32,
+    last_punct: u8,
+    len: usize,
+}
+
+impl Gap {
+    fn open(&mut self, at: usize, fstart: usize, first: char) -> Word {
+        let w = Word {
+            start: at,
+            end: at,
+            fstart,
+            fend: fstart,
+            upper: true,
+            num: first.is_ascii_digit(),
+            after_stop: self.stop && self.ws,
+            after_paragraph: self.newlines >= 2,
+            after_open_paren: self.last_punct == b'(',
+            after_hyphen: self.len == 1 && self.last_punct == b'-',
+            starts_upper: first.is_uppercase(),
+        };
+        *self = Gap::default();
+        w
+    }
+
+    fn separator(&mut self, c: char, b: u8) {
+        self.len += 1;
+        match c {
+            '.' | '!' | '?' => self.stop = true,
+            '\n' => {
+                self.ws = true;
+                self.newlines += 1;
+            }
+            c if c.is_whitespace() => self.ws = true,
+            _ => {}
+        }
+        if !c.is_whitespace() {
+            self.last_punct = if b.is_ascii() { b } else { b'#' };
+        }
+    }
+}
+
+/// Splits `text` into words, appending folded text to `folded`. HTML tags and entities left
+/// in feed text ("&lt;i&gt;", "<sup>") separate words and never become words themselves.
+/// Used for documents and rule phrases alike so that both fold the same way.
+///
+/// This loop is most of the tagger's cost, hence the table-driven run over ASCII letters;
+/// chars are decoded only for non-ASCII bytes.
+pub fn words(text: &str, folded: &mut Vec<u8>, out: &mut Vec<Word>) {
+    let bytes = text.as_bytes();
+    folded.reserve(bytes.len());
+    let mut i = 0;
+    let mut cur: Option<Word> = None;
+    let mut letter = false;
+    let mut gap = Gap::default();
+    let close = |cur: &mut Option<Word>,
+                 letter: &mut bool,
+                 end: usize,
+                 folded: &Vec<u8>,
+                 out: &mut Vec<Word>| {
+        if let Some(mut w) = cur.take() {
+            w.end = end;
+            w.fend = folded.len();
+            // Only letters make an abbreviation; "2024" is not written in capitals.
+            w.upper &= *letter;
+            if w.fend > w.fstart {
+                out.push(w);
+            }
+        }
+        *letter = false;
+    };
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 128 {
+            if ASCII_FOLD[b as usize] != 0 {
+                let w = match cur.as_mut() {
+                    Some(w) => w,
+                    None => cur.insert(gap.open(i, folded.len(), b as char)),
+                };
+                while let Some(&b) = bytes.get(i) {
+                    if b >= 128 {
+                        break;
+                    }
+                    let f = ASCII_FOLD[b as usize];
+                    if f == 0 {
+                        break;
+                    }
+                    if b.is_ascii_lowercase() {
+                        w.upper = false;
+                        letter = true;
+                    } else if b.is_ascii_uppercase() {
+                        letter = true;
+                    }
+                    folded.push(f);
+                    i += 1;
+                }
+                continue;
+            }
+            close(&mut cur, &mut letter, i, folded, out);
+            if b == b'<' {
+                if let Some(skip) = html_tag_len(&bytes[i..]) {
+                    i += skip;
+                    continue;
+                }
+            } else if b == b'&' {
+                if let Some(skip) = entity_len(&bytes[i..]) {
+                    i += skip;
+                    continue;
+                }
+            }
+            gap.separator(b as char, b);
+            i += 1;
+            continue;
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        let len = c.len_utf8();
+        let mark = matches!(c, '\u{0300}'..='\u{036F}');
+        if mark && cur.is_some() {
+            // A decomposed accent neither splits a word nor survives folding.
+        } else if c.is_alphanumeric() {
+            let w = match cur.as_mut() {
+                Some(w) => w,
+                None => cur.insert(gap.open(i, folded.len(), c)),
+            };
+            if c.is_lowercase() {
+                w.upper = false;
+            }
+            if c.is_alphabetic() {
+                letter = true;
+            }
+            for lc in c.to_lowercase() {
+                push_folded(folded, lc);
+            }
+        } else if !mark {
+            close(&mut cur, &mut letter, i, folded, out);
+            gap.separator(c, b);
+        }
+        i += len;
+    }
+    close(&mut cur, &mut letter, bytes.len(), folded, out);
+}
+
+/// Length of an HTML tag at the start of `b` ("<i>", "</sup>", "<br/>"), if it is one.
+fn html_tag_len(b: &[u8]) -> Option<usize> {
+    let first = *b.get(1)?;
+    if !(first.is_ascii_alphabetic() || first == b'/') {
+        return None;
+    }
+    let lim = b.len().min(64);
+    for (k, &c) in b.iter().enumerate().take(lim).skip(1) {
+        match c {
+            b'>' => return Some(k + 1),
+            b'<' | b'\n' => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Length of an escaped HTML tag ("&lt;i&gt;") or of a character entity ("&amp;", "&#8805;").
+fn entity_len(b: &[u8]) -> Option<usize> {
+    if b.starts_with(b"&lt;") {
+        // An escaped tag is skipped whole so its name does not become a word.
+        let rest = &b[4..];
+        let first = *rest.first()?;
+        if first.is_ascii_alphabetic() || first == b'/' {
+            let lim = rest.len().min(64);
+            if let Some(k) = (0..lim.saturating_sub(3)).find(|&k| rest[k..].starts_with(b"&gt;")) {
+                if rest[..k]
+                    .iter()
+                    .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b' ' | b'=' | b'"'))
+                {
+                    return Some(4 + k + 4);
+                }
+            }
+        }
+    }
+    let lim = b.len().min(12);
+    for (k, &c) in b.iter().enumerate().take(lim).skip(1) {
+        if c == b';' {
+            return (k > 1).then_some(k + 1);
+        }
+        if !(c.is_ascii_alphanumeric() || c == b'#') {
+            return None;
+        }
+    }
+    None
+}
+
+/// Folds Latin letters with diacritics to their base letters ("kétamine" → "ketamine");
+/// other scripts (Greek α, β) pass through lowercased.
+fn push_folded(buf: &mut Vec<u8>, c: char) {
+    let folded: &str = match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
+        'æ' => "ae",
+        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => "c",
+        'ď' | 'đ' | 'ð' => "d",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => "e",
+        'ĝ' | 'ğ' | 'ġ' | 'ģ' => "g",
+        'ĥ' | 'ħ' => "h",
+        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => "i",
+        'ĵ' => "j",
+        'ķ' => "k",
+        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => "l",
+        'ñ' | 'ń' | 'ņ' | 'ň' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => "o",
+        'œ' => "oe",
+        'ŕ' | 'ŗ' | 'ř' => "r",
+        'ś' | 'ŝ' | 'ş' | 'š' => "s",
+        'ß' => "ss",
+        'ţ' | 'ť' | 'ŧ' => "t",
+        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => "u",
+        'ý' | 'ÿ' | 'ŷ' => "y",
+        'ź' | 'ż' | 'ž' => "z",
+        '\u{0300}'..='\u{036F}' => "",
+        c => {
+            buf.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+            return;
+        }
+    };
+    buf.extend_from_slice(folded.as_bytes());
+}
+
+/// Builds the token view of one field: words looked up in the vocabulary, sentences split at
+/// `. ! ?` before a capital, digit or opening bracket (and at blank lines), and structured-
+/// abstract labels ("OBJECTIVE:", "Design, Setting, and Participants:") turned into sentence
+/// weights for the section they open.
+pub fn tokenize(text: &str, lex: &Lexicon, ft: &mut FieldText, words_buf: &mut Vec<Word>) {
+    ft.toks.clear();
+    ft.sents.clear();
+    ft.folded.clear();
+    words_buf.clear();
+    words(text, &mut ft.folded, words_buf);
+    let bytes = text.as_bytes();
+    let mut sent = 0u32;
+    let mut clause = 0u32;
+    let mut weight = 1.0f32;
+    ft.sents.push(Sent { weight });
+    let mut k = 0;
+    while k < words_buf.len() {
+        let w = words_buf[k];
+        let new_sentence = k > 0
+            && (w.after_paragraph
+                || (w.after_stop && (w.starts_upper || w.num || w.after_open_paren)));
+        if new_sentence {
+            sent += 1;
+            clause += 1;
+            ft.sents.push(Sent { weight });
+        }
+        if k == 0 || new_sentence {
+            if let Some((n, wt)) = section_label(text, bytes, &ft.folded, &words_buf[k..], lex) {
+                weight = wt;
+                ft.sents[sent as usize].weight = wt;
+                for lw in &words_buf[k..k + n] {
+                    ft.toks.push(make_tok(lw, LABEL, sent, clause, bytes));
+                }
+                k += n;
+                continue;
+            }
+        }
+        let id = lex.lookup(&ft.folded[w.fstart..w.fend]);
+        ft.toks.push(make_tok(&w, id, sent, clause, bytes));
+        if id != UNKNOWN && lex.clause_breaks.get(id as usize).copied().unwrap_or(false) {
+            clause += 1;
+        }
+        k += 1;
+    }
+}
+
+fn make_tok(w: &Word, id: u32, sent: u32, clause: u32, bytes: &[u8]) -> Tok {
+    let next = bytes[w.end..]
+        .iter()
+        .copied()
+        .find(|b| !b.is_ascii_whitespace())
+        .unwrap_or(0);
+    Tok {
+        start: w.start as u32,
+        end: w.end as u32,
+        fstart: w.fstart as u32,
+        fend: w.fend as u32,
+        id,
+        sent,
+        clause,
+        upper: w.upper,
+        num: w.num,
+        paren_before: w.after_open_paren,
+        paren_after: matches!(next, b')' | b';' | b','),
+    }
+}
+
+/// Recognises a structured-abstract label at the start of `ws`: up to six words ending in a
+/// colon, or a capitalised label word run followed by a non-capital word. Returns how many
+/// words it spans and the weight of its section.
+fn section_label(
+    text: &str,
+    bytes: &[u8],
+    folded: &[u8],
+    ws: &[Word],
+    lex: &Lexicon,
+) -> Option<(usize, f32)> {
+    if lex.sections.is_empty() {
+        return None;
+    }
+    // Labels are short; a fixed buffer avoids an allocation per sentence.
+    let mut key = [0u8; 64];
+    let mut len = 0;
+    for n in 1..=ws.len().min(6) {
+        let w = &ws[n - 1];
+        let word = &folded[w.fstart..w.fend];
+        if n > 1 {
+            // A label may span "Design, Setting, and Participants" but not another sentence.
+            let between = &text[ws[n - 2].end..w.start];
+            if between.contains(['.', ':', '(', ')']) {
+                return None;
+            }
+            if len == key.len() {
+                return None;
+            }
+            key[len] = b' ';
+            len += 1;
+        }
+        if len + word.len() > key.len() {
+            return None;
+        }
+        key[len..len + word.len()].copy_from_slice(word);
+        len += word.len();
+        let next = bytes[w.end..]
+            .iter()
+            .copied()
+            .find(|b| *b != b' ' && *b != b'\t')
+            .unwrap_or(0);
+        if let Some(&wt) = lex.sections.get(&key[..len]) {
+            let all_caps = ws[..n].iter().all(|w| w.upper) && len >= 4;
+            let followed_by_text = ws.get(n).is_some_and(|nw| !nw.upper);
+            if next == b':' || (all_caps && followed_by_text && next != b',') {
+                return Some((n, wt));
+            }
+        }
+    }
+    None
+}
+
+/// Pattern token matching any one word (`*` in a rule phrase).
+pub const ANY: u32 = u32::MAX - 2;
+/// Pattern token matching any word that starts with a digit (`#` in a rule phrase).
+pub const NUM: u32 = u32::MAX - 3;
+
+#[derive(Debug, Clone, Default)]
+pub struct Node {
+    kids: Vec<(u32, u32)>,
+    any: Option<u32>,
+    num: Option<u32>,
+    pub outs: Vec<u32>,
+}
+
+/// A token trie over every rule phrase. The root is a dense table indexed by token id, so the
+/// common case (a word that starts no phrase) costs one array read.
+#[derive(Debug, Clone, Default)]
+pub struct Trie {
+    root: Vec<u32>,
+    root_num: Option<u32>,
+    pub nodes: Vec<Node>,
+}
+
+impl Trie {
+    pub fn new(vocab_len: usize) -> Trie {
+        Trie {
+            root: vec![NONE; vocab_len],
+            root_num: None,
+            nodes: Vec::new(),
+        }
+    }
+
+    fn new_node(&mut self) -> u32 {
+        self.nodes.push(Node::default());
+        (self.nodes.len() - 1) as u32
+    }
+
+    /// Adds a phrase (`seq` never starts with ANY) ending in output `out`.
+    pub fn insert(&mut self, seq: &[u32], out: u32) {
+        let Some((&first, rest)) = seq.split_first() else {
+            return;
+        };
+        let mut node = if first == NUM {
+            match self.root_num {
+                Some(n) => n,
+                None => {
+                    let n = self.new_node();
+                    self.root_num = Some(n);
+                    n
+                }
+            }
+        } else {
+            let slot = first as usize;
+            if slot >= self.root.len() {
+                self.root.resize(slot + 1, NONE);
+            }
+            if self.root[slot] == NONE {
+                let n = self.new_node();
+                self.root[slot] = n;
+            }
+            self.root[slot]
+        };
+        for &t in rest {
+            let existing = match t {
+                ANY => self.nodes[node as usize].any,
+                NUM => self.nodes[node as usize].num,
+                _ => self.nodes[node as usize]
+                    .kids
+                    .iter()
+                    .find(|(k, _)| *k == t)
+                    .map(|&(_, n)| n),
+            };
+            node = match existing {
+                Some(n) => n,
+                None => {
+                    let n = self.new_node();
+                    let nd = &mut self.nodes[node as usize];
+                    match t {
+                        ANY => nd.any = Some(n),
+                        NUM => nd.num = Some(n),
+                        _ => nd.kids.push((t, n)),
+                    }
+                    n
+                }
+            };
+        }
+        let outs = &mut self.nodes[node as usize].outs;
+        if !outs.contains(&out) {
+            outs.push(out);
+        }
+    }
+
+    /// The longest phrase starting at `toks[at]` within one sentence whose outputs `accept`
+    /// allows: (length in tokens, node).
+    pub fn longest(
+        &self,
+        toks: &[Tok],
+        at: usize,
+        accept: &dyn Fn(&[u32], usize, usize) -> bool,
+    ) -> Option<(usize, u32)> {
+        let t = toks.get(at)?;
+        if t.id == LABEL {
+            return None;
+        }
+        let mut best = None;
+        if let Some(&n) = self.root.get(t.id as usize) {
+            if n != NONE {
+                self.walk(toks, at, at + 1, n, accept, &mut best);
+            }
+        }
+        if t.num {
+            if let Some(n) = self.root_num {
+                self.walk(toks, at, at + 1, n, accept, &mut best);
+            }
+        }
+        best
+    }
+
+    fn walk(
+        &self,
+        toks: &[Tok],
+        at: usize,
+        pos: usize,
+        node: u32,
+        accept: &dyn Fn(&[u32], usize, usize) -> bool,
+        best: &mut Option<(usize, u32)>,
+    ) {
+        let nd = &self.nodes[node as usize];
+        let len = pos - at;
+        if !nd.outs.is_empty() && best.is_none_or(|(l, _)| len > l) && accept(&nd.outs, at, pos) {
+            *best = Some((len, node));
+        }
+        let Some(t) = toks.get(pos) else { return };
+        if t.sent != toks[at].sent || t.id == LABEL {
+            return;
+        }
+        if t.id != UNKNOWN {
+            if let Some(&(_, n)) = nd.kids.iter().find(|(k, _)| *k == t.id) {
+                self.walk(toks, at, pos + 1, n, accept, best);
+            }
+        }
+        if t.num {
+            if let Some(n) = nd.num {
+                self.walk(toks, at, pos + 1, n, accept, best);
+            }
+        }
+        if let Some(n) = nd.any {
+            self.walk(toks, at, pos + 1, n, accept, best);
+        }
+    }
+}
