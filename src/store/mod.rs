@@ -81,10 +81,25 @@ impl Store {
         self.conn
             .busy_timeout(Duration::from_secs(30))
             .map_err(|e| self.err(e))?;
+        // Switching a new database to WAL needs an exclusive lock and SQLite does not wait
+        // for it, so two processes creating the database at once retry briefly.
+        let mut tries = 0;
+        loop {
+            match self
+                .conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
+            {
+                Ok(_) => break,
+                Err(e) if tries < 50 && is_busy(&e) => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return Err(self.err(e)),
+            }
+        }
         self.conn
             .execute_batch(
-                "PRAGMA journal_mode = WAL;
-                 PRAGMA synchronous = NORMAL;
+                "PRAGMA synchronous = NORMAL;
                  PRAGMA foreign_keys = ON;",
             )
             .map_err(|e| self.err(e))
@@ -153,7 +168,13 @@ impl Store {
             path: path.clone(),
             source,
         };
-        let tx = self.conn.transaction().map_err(err)?;
+        // IMMEDIATE takes the write lock up front, waiting out other writers under the
+        // busy timeout. A deferred transaction that reads first and then writes fails at
+        // once with "database is locked" if another process committed in between.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(err)?;
         let value = f(&tx)
             .and_then(|v| index_pending(&tx).map(|()| v))
             .map_err(err)?;
@@ -185,6 +206,11 @@ fn index_pending(tx: &rusqlite::Transaction) -> rusqlite::Result<()> {
              FROM fts_pending p JOIN entries e ON e.id = p.id;
          DELETE FROM fts_pending;",
     )
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
 }
 
 fn is_not_a_db(e: &rusqlite::Error) -> bool {
