@@ -12,10 +12,10 @@ pub fn relevance(c: &Compiled, scores: &Scores, set: &[bool]) -> (bool, Option<L
             continue;
         }
         let a = &scores.acc[i];
-        if let Some(loc) = a.loc {
-            if best.is_none_or(|(b, _)| a.best > b) {
-                best = Some((a.best, loc));
-            }
+        if let Some(loc) = a.loc
+            && best.is_none_or(|(b, _)| a.best > b)
+        {
+            best = Some((a.best, loc));
         }
     }
     (best.is_some(), best.map(|(_, l)| l))

@@ -354,16 +354,19 @@ fn scan(c: &Compiled, p: &mut Part, aliases: &mut Vec<(Vec<u8>, Out)>) {
                 });
             }
         }
-        if let (Some(out), Some(abbr)) = (concept_out, toks.get(e)) {
-            if abbr.paren_before && abbr.paren_after && abbr.upper && abbr.sent == t.sent {
-                let key = p.ft.fold_of(abbr).to_vec();
-                if !aliases.iter().any(|(k, _)| *k == key) {
-                    aliases.push((key, out));
-                }
-                // The bracketed abbreviation is part of the definition, not a second mention.
-                i = e + 1;
-                continue;
+        if let (Some(out), Some(abbr)) = (concept_out, toks.get(e))
+            && abbr.paren_before
+            && abbr.paren_after
+            && abbr.upper
+            && abbr.sent == t.sent
+        {
+            let key = p.ft.fold_of(abbr).to_vec();
+            if !aliases.iter().any(|(k, _)| *k == key) {
+                aliases.push((key, out));
             }
+            // The bracketed abbreviation is part of the definition, not a second mention.
+            i = e + 1;
+            continue;
         }
         i = e;
     }

@@ -280,11 +280,11 @@ pub fn words(text: &str, folded: &mut Vec<u8>, out: &mut Vec<Word>) {
                     i += skip;
                     continue;
                 }
-            } else if b == b'&' {
-                if let Some(skip) = entity_len(&bytes[i..]) {
-                    i += skip;
-                    continue;
-                }
+            } else if b == b'&'
+                && let Some(skip) = entity_len(&bytes[i..])
+            {
+                i += skip;
+                continue;
             }
             gap.separator(b as char, b);
             i += 1;
@@ -343,13 +343,12 @@ fn entity_len(b: &[u8]) -> Option<usize> {
         let first = *rest.first()?;
         if first.is_ascii_alphabetic() || first == b'/' {
             let lim = rest.len().min(64);
-            if let Some(k) = (0..lim.saturating_sub(3)).find(|&k| rest[k..].starts_with(b"&gt;")) {
-                if rest[..k]
+            if let Some(k) = (0..lim.saturating_sub(3)).find(|&k| rest[k..].starts_with(b"&gt;"))
+                && rest[..k]
                     .iter()
                     .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b' ' | b'=' | b'"'))
-                {
-                    return Some(4 + k + 4);
-                }
+            {
+                return Some(4 + k + 4);
             }
         }
     }
@@ -425,16 +424,16 @@ pub fn tokenize(text: &str, lex: &Lexicon, ft: &mut FieldText, words_buf: &mut V
             clause += 1;
             ft.sents.push(Sent { weight });
         }
-        if k == 0 || new_sentence {
-            if let Some((n, wt)) = section_label(text, bytes, &ft.folded, &words_buf[k..], lex) {
-                weight = wt;
-                ft.sents[sent as usize].weight = wt;
-                for lw in &words_buf[k..k + n] {
-                    ft.toks.push(make_tok(lw, LABEL, sent, clause, bytes));
-                }
-                k += n;
-                continue;
+        if (k == 0 || new_sentence)
+            && let Some((n, wt)) = section_label(text, bytes, &ft.folded, &words_buf[k..], lex)
+        {
+            weight = wt;
+            ft.sents[sent as usize].weight = wt;
+            for lw in &words_buf[k..k + n] {
+                ft.toks.push(make_tok(lw, LABEL, sent, clause, bytes));
             }
+            k += n;
+            continue;
         }
         let id = lex.lookup(&ft.folded[w.fstart..w.fend]);
         ft.toks.push(make_tok(&w, id, sent, clause, bytes));
@@ -622,15 +621,15 @@ impl Trie {
             return None;
         }
         let mut best = None;
-        if let Some(&n) = self.root.get(t.id as usize) {
-            if n != NONE {
-                self.walk(toks, at, at + 1, n, accept, &mut best);
-            }
+        if let Some(&n) = self.root.get(t.id as usize)
+            && n != NONE
+        {
+            self.walk(toks, at, at + 1, n, accept, &mut best);
         }
-        if t.num {
-            if let Some(n) = self.root_num {
-                self.walk(toks, at, at + 1, n, accept, &mut best);
-            }
+        if t.num
+            && let Some(n) = self.root_num
+        {
+            self.walk(toks, at, at + 1, n, accept, &mut best);
         }
         best
     }
@@ -653,15 +652,15 @@ impl Trie {
         if t.sent != toks[at].sent || t.id == LABEL {
             return;
         }
-        if t.id != UNKNOWN {
-            if let Some(&(_, n)) = nd.kids.iter().find(|(k, _)| *k == t.id) {
-                self.walk(toks, at, pos + 1, n, accept, best);
-            }
+        if t.id != UNKNOWN
+            && let Some(&(_, n)) = nd.kids.iter().find(|(k, _)| *k == t.id)
+        {
+            self.walk(toks, at, pos + 1, n, accept, best);
         }
-        if t.num {
-            if let Some(n) = nd.num {
-                self.walk(toks, at, pos + 1, n, accept, best);
-            }
+        if t.num
+            && let Some(n) = nd.num
+        {
+            self.walk(toks, at, pos + 1, n, accept, best);
         }
         if let Some(n) = nd.any {
             self.walk(toks, at, pos + 1, n, accept, best);
