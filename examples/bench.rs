@@ -369,6 +369,7 @@ fn build_query_db(path: &Path, n: usize) -> Duration {
             filter: None,
             enabled: true,
             lookback_days: 30,
+            relevant_only: false,
             origin: "bench".into(),
         })
         .collect();

@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -18,7 +18,6 @@ use tokio::time::Instant;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::config::Config;
-use crate::fetch::Fetcher;
 use crate::pipeline::{Ctx, refresh_feed};
 use crate::schedule::next_cron;
 use crate::store::Store;
@@ -205,13 +204,14 @@ impl Daemon {
                 return;
             }
         };
-        let fetcher = match Fetcher::new(&loaded.http.settings()) {
-            Ok(f) => f,
+        let ctx = match self.ctx.reload(loaded) {
+            Ok(c) => c,
             Err(e) => {
-                tracing::error!("reload refused, keeping the running config: {e}");
+                tracing::error!("reload refused, keeping the running config: {e:#}");
                 return;
             }
         };
+        let loaded = ctx.config.clone();
         let feeds = loaded.feeds.clone();
         if let Err(e) = self
             .ctx
@@ -227,11 +227,7 @@ impl Daemon {
             loaded.origin
         );
         self.permits = Arc::new(Semaphore::new(loaded.http.concurrency.max(1)));
-        self.ctx = Ctx {
-            fetcher,
-            store: self.ctx.store.clone(),
-            config: Arc::new(loaded),
-        };
+        self.ctx = ctx;
     }
 }
 
@@ -242,15 +238,11 @@ pub async fn run(config_flag: Option<PathBuf>, cfg: Config, store: Store) -> any
     store.heartbeat_start(std::process::id(), Utc::now())?;
     let grace = Duration::from_secs(cfg.daemon.shutdown_grace_secs);
     let tick_expr = cfg.schedule.tick.clone();
-    let fetcher = Fetcher::new(&cfg.http.settings())?;
+    let permits = Arc::new(Semaphore::new(cfg.http.concurrency.max(1)));
     let mut d = Daemon {
         config_flag,
-        permits: Arc::new(Semaphore::new(cfg.http.concurrency.max(1))),
-        ctx: Ctx {
-            fetcher,
-            store: Arc::new(Mutex::new(store)),
-            config: Arc::new(cfg),
-        },
+        permits,
+        ctx: Ctx::new(cfg, store)?,
         in_flight: HashSet::new(),
         tasks: JoinSet::new(),
         stopping: Arc::new(AtomicBool::new(false)),

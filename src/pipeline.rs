@@ -18,6 +18,7 @@ use crate::schedule;
 use crate::sources::{Pager, SourceCtx, SourceError, Window};
 use crate::store::FeedRow;
 use crate::store::{FeedUpdate, IngestStats, RunOutcome, Store, StoreError};
+use crate::tag::{TagInput, Tagger};
 
 /// What the pipeline needs: one HTTP client and the database.
 #[derive(Clone)]
@@ -25,6 +26,8 @@ pub struct Ctx {
     pub fetcher: Fetcher,
     pub store: Arc<Mutex<Store>>,
     pub config: Arc<Config>,
+    /// Judges relevance for feeds with `relevant_only` (the store tags with its own copy).
+    pub tagger: Arc<Tagger>,
 }
 
 /// How one feed's refresh ended.
@@ -43,6 +46,37 @@ pub struct FeedReport {
 }
 
 impl Ctx {
+    /// Everything a pass needs from a config: the HTTP client, the tagger (also given
+    /// to the store, which tags what it ingests), and the store itself.
+    pub fn new(config: Config, mut store: Store) -> anyhow::Result<Ctx> {
+        let fetcher = Fetcher::new(&config.http.settings())?;
+        let tagger = Arc::new(config.tagger()?);
+        store.set_tagger(tagger.clone());
+        Ok(Ctx {
+            fetcher,
+            store: Arc::new(Mutex::new(store)),
+            config: Arc::new(config),
+            tagger,
+        })
+    }
+
+    /// The same store under a new config (SIGHUP). Fails, changing nothing, if the
+    /// config's HTTP settings or tagging rules cannot be used.
+    pub fn reload(&self, config: Config) -> anyhow::Result<Ctx> {
+        let fetcher = Fetcher::new(&config.http.settings())?;
+        let tagger = Arc::new(config.tagger()?);
+        self.store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .set_tagger(tagger.clone());
+        Ok(Ctx {
+            fetcher,
+            store: self.store.clone(),
+            config: Arc::new(config),
+            tagger,
+        })
+    }
+
     fn backoff_base(&self) -> Duration {
         Duration::from_secs(self.config.schedule.error_backoff_secs)
     }
@@ -69,15 +103,25 @@ impl Ctx {
     }
 }
 
-/// Splits parsed entries into those that pass the feed's filter and the count refused.
-fn apply_filter(feed: &FeedConfig, entries: Vec<RawEntry>) -> (Vec<RawEntry>, usize) {
-    let Some(filter) = &feed.filter else {
+/// Splits parsed entries into those that pass the feed's filter (and, with
+/// `relevant_only`, the tagger's relevance rule) and the count refused.
+fn apply_filter(
+    feed: &FeedConfig,
+    tagger: &Tagger,
+    entries: Vec<RawEntry>,
+) -> (Vec<RawEntry>, usize) {
+    if feed.filter.is_none() && !feed.relevant_only {
         return (entries, 0);
-    };
+    }
     let before = entries.len();
     let kept: Vec<RawEntry> = entries
         .into_iter()
-        .filter(|e| filter.matches(&FilterDoc::from_entry(e)))
+        .filter(|e| {
+            feed.filter
+                .as_ref()
+                .is_none_or(|f| f.matches(&FilterDoc::from_entry(e)))
+        })
+        .filter(|e| !feed.relevant_only || tagger.classify(&TagInput::from_entry(e)).relevant)
         .collect();
     let refused = before - kept.len();
     (kept, refused)
@@ -156,6 +200,7 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
             ..
         }) => {
             let feed_cfg = feed.clone();
+            let tagger = ctx.tagger.clone();
             let parsed = tokio::task::spawn_blocking(move || {
                 crate::parse::parse_document(
                     &body,
@@ -168,7 +213,7 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
                         feed: info,
                         entries,
                     } = p;
-                    let (kept, refused) = apply_filter(&feed_cfg, entries);
+                    let (kept, refused) = apply_filter(&feed_cfg, &tagger, entries);
                     (info, kept, refused)
                 })
                 .map_err(|e| e.to_string())
@@ -260,7 +305,7 @@ async fn collect_pages(
     let (mut entries, mut links, mut filtered_out) = (Vec::new(), Vec::new(), 0);
     while let Some(page) = pager.next_page().await {
         let page = page?;
-        let (kept, refused) = apply_filter(feed, page.entries);
+        let (kept, refused) = apply_filter(feed, &ctx.tagger, page.entries);
         entries.extend(kept);
         links.extend(page.links);
         filtered_out += refused;
@@ -376,7 +421,7 @@ pub async fn backfill(
     };
     while let Some(page) = pager.next_page().await {
         let page = page.map_err(|e| e.to_string())?;
-        let (entries, filtered_out) = apply_filter(feed, page.entries);
+        let (entries, filtered_out) = apply_filter(feed, &ctx.tagger, page.entries);
         let (name, links, resume) = (feed.name.clone(), page.links, page.resume.clone());
         let stats = ctx
             .with_store(move |s| {

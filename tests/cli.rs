@@ -598,3 +598,118 @@ fn output_into_a_closed_pipe_is_not_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn classify_tags_json_lines_and_names_a_bad_line() {
+    let env = Env::new();
+    env.write_config("", &[]);
+    let input = concat!(
+        r#"{"id": "a", "title": "Esketamine for treatment-resistant depression", "abstract": "Adults with TRD were randomized to esketamine nasal spray."}"#,
+        "\n",
+        "{not json\n",
+        r#"{"id": 7, "title": "Methoxetamine toxicity", "abstract": "A case series of methoxetamine poisoning."}"#,
+        "\n",
+        r#"{"id": "c", "title": 3}"#,
+        "\n",
+    );
+    let (db, config) = (env.db(), env.config());
+    let out = tokio::task::spawn_blocking(move || {
+        assert_cmd::Command::cargo_bin("ketlit")
+            .unwrap()
+            .arg("classify")
+            .env("KETLIT_DB", db)
+            .env("KETLIT_CONFIG", config)
+            .write_stdin(input)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a bad line makes the exit code 1"
+    );
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "the good lines still run");
+    assert_eq!(lines[0]["id"], "a");
+    assert_eq!(lines[0]["relevant"], true);
+    assert_eq!(lines[0]["tags"], serde_json::json!(["trd", "depression"]));
+    assert_eq!(lines[1]["id"], 7);
+    assert_eq!(lines[1]["relevant"], false);
+    assert_eq!(lines[1]["tags"], serde_json::json!([]));
+    let err = stderr(&out);
+    assert!(err.contains("stdin: line 2: not JSON"), "{err}");
+    assert!(
+        err.contains("stdin: line 4: \"title\" must be a string"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fetched_entries_are_tagged_shown_with_evidence_and_retagged() {
+    let server = TestServer::start(
+        Routes::new().reply("/pubmed.xml", Reply::ok(fixture("feeds/pubmed_rss2.xml"))),
+    )
+    .await;
+    let env = Env::new();
+    env.write_config("", &[("pubmed-rss", server.url("/pubmed.xml"), "")]);
+    assert!(env.run(&["fetch"]).await.status.success());
+    let trd = env
+        .json(&["list", "--tag", "trd", "--format", "json"])
+        .await;
+    assert_eq!(count(&trd), 1, "{trd:#}");
+    assert_eq!(trd[0]["tags"][0], "trd");
+    let id = trd[0]["id"].to_string();
+    let text = stdout(&env.run(&["show", &id]).await);
+    assert!(
+        text.contains("trd") && text.contains("title: \"treatment-resistant depression\""),
+        "{text}"
+    );
+    let shown = env.json(&["show", &id, "--format", "json"]).await;
+    let ev = shown["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["tag"] == "trd")
+        .unwrap()
+        .clone();
+    assert_eq!(ev["field"], "title");
+    assert!(ev["span"].is_array());
+    let out = env.run(&["retag"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("0 changed"), "{}", stdout(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn relevant_only_feeds_drop_passing_mentions_and_count_them() {
+    let rss = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>J Psychiatr Res</title><link>https://x.org</link>
+<item><title>Esketamine nasal spray for treatment-resistant depression</title><link>https://x.org/1</link><description>Adults with TRD were randomized to esketamine or placebo nasal spray.</description></item>
+<item><title>Psilocybin for major depression</title><link>https://x.org/2</link><description>Novel rapid-acting treatments (e.g., ketamine, psilocybin and brexanolone) are changing care. We randomized adults to psilocybin or waitlist.</description></item>
+</channel></rss>"#;
+    let server =
+        TestServer::start(Routes::new().reply("/toc.xml", Reply::ok(rss.as_bytes().to_vec())))
+            .await;
+    let env = Env::new();
+    env.write_config(
+        "",
+        &[(
+            "toc",
+            server.url("/toc.xml"),
+            "filter = \"ketamine OR esketamine\"\nrelevant_only = true",
+        )],
+    );
+    let out = env.run(&["fetch"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1 new") && stdout(&out).contains("1 filtered out"),
+        "{}",
+        stdout(&out)
+    );
+    let all = env.json(&["list", "--format", "json"]).await;
+    assert_eq!(count(&all), 1);
+    assert!(all[0]["title"].as_str().unwrap().starts_with("Esketamine"));
+}

@@ -41,6 +41,7 @@ fn feed(name: &str, kind: Kind, url: String) -> FeedConfig {
         filter: None,
         enabled: true,
         lookback_days: 30,
+        relevant_only: false,
         origin: "test".into(),
     }
 }

@@ -3,7 +3,6 @@
 use std::io::IsTerminal;
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 
 use anyhow::{Result, bail};
 use clap::Args;
@@ -11,7 +10,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Cli;
 use crate::config::{Config, FeedConfig};
-use crate::fetch::Fetcher;
 use crate::pipeline::{self, Ctx, FeedReport, Outcome};
 
 #[derive(Args, Debug)]
@@ -54,12 +52,7 @@ fn select(cfg: &Config, names: &[String]) -> Result<Vec<FeedConfig>> {
 fn context(cli: &Cli, cfg: Config) -> Result<Ctx> {
     let mut store = cli.open_store()?;
     store.sync_feeds(&cfg.feeds, chrono::Utc::now())?;
-    let fetcher = Fetcher::new(&cfg.http.settings())?;
-    Ok(Ctx {
-        fetcher,
-        store: Arc::new(Mutex::new(store)),
-        config: Arc::new(cfg),
-    })
+    Ctx::new(cfg, store)
 }
 
 fn summary_line(r: &FeedReport) -> String {

@@ -12,6 +12,7 @@ mod parse;
 mod serve;
 mod show;
 pub(crate) mod stats;
+mod tagging;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,6 +66,10 @@ pub enum Command {
     Search(list::SearchArgs),
     /// One entry whole: identifiers, every source it was seen in, tags and their evidence
     Show(show::ShowArgs),
+    /// Re-apply the current tagging rules to every stored entry (one transaction)
+    Retag(tagging::RetagArgs),
+    /// Read JSON lines {"id","title","abstract"} on stdin; write each back with "relevant" and "tags"
+    Classify,
     /// Parse one document (file or URL) and print its normalised entries as JSON; writes nothing
     Parse(parse::ParseArgs),
     /// Saved entries for reference managers and scripts: RIS, BibTeX, CSL-JSON, CSV, JSON lines
@@ -234,6 +239,8 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Search(a) => list::search(cli, a),
         Command::Show(a) => show::run(cli, a),
         Command::Parse(a) => parse::run(cli, a),
+        Command::Retag(a) => tagging::retag(cli, a),
+        Command::Classify => tagging::classify(cli),
         Command::Export(a) => export::run(cli, a),
         Command::Stats(a) => stats::run(cli, a),
         Command::Serve(a) => serve::run(cli, a),

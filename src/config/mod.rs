@@ -148,6 +148,9 @@ pub struct FeedConfig {
     pub enabled: bool,
     /// API kinds: how far back the first run looks.
     pub lookback_days: u32,
+    /// Store only entries the tagger judges relevant: a ketamine-class drug studied,
+    /// not merely mentioned.
+    pub relevant_only: bool,
     /// The file that defined it, for messages.
     pub origin: String,
 }
@@ -228,6 +231,7 @@ struct RawFeed {
     filter: Option<Spanned<String>>,
     enabled: Option<bool>,
     lookback_days: Option<Spanned<u32>>,
+    relevant_only: Option<bool>,
 }
 
 /// The source text of one config file, for turning byte spans into lines.
@@ -446,6 +450,7 @@ fn feed(src: &Source, f: RawFeed) -> Result<FeedConfig, ConfigError> {
         schedule,
         filter,
         enabled: f.enabled.unwrap_or(true),
+        relevant_only: f.relevant_only.unwrap_or(false),
         lookback_days: match &f.lookback_days {
             Some(v) => positive(src, v, "lookback_days")?,
             None => DEFAULT_LOOKBACK_DAYS,
@@ -556,6 +561,27 @@ impl Config {
                 f.schedule = self.schedule.default.clone();
             }
         }
+    }
+
+    /// The tagger: the shipped rules, extended or overridden by `[tagging] rules`.
+    pub fn tagger(&self) -> Result<crate::tag::Tagger, ConfigError> {
+        let tagger = crate::tag::Tagger::builtin();
+        let Some(path) = &self.tagging.rules else {
+            return Ok(tagger);
+        };
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+            file: file.clone(),
+            message: format!("tagging rules: {e}"),
+        })?;
+        tagger
+            .with_overrides(&text, &file)
+            .map_err(|e| ConfigError::Key {
+                file: e.origin,
+                line: e.line,
+                key: e.key,
+                message: e.message,
+            })
     }
 
     pub fn feed(&self, name: &str) -> Option<&FeedConfig> {

@@ -54,6 +54,7 @@ impl Store {
         let store = Store {
             conn,
             path: path.to_path_buf(),
+            tagger: None,
         };
         store
             .conn
@@ -139,10 +140,11 @@ impl Store {
                     d.summary.sources.push(r.get(1)?);
                 }
             }
-            let mut st = self.conn.prepare(
+            let mut st = self.conn.prepare(&format!(
                 "SELECT entry_id, tag FROM tags WHERE entry_id IN (SELECT value FROM json_each(?1))
-                 ORDER BY entry_id, instr(tag, ':') > 0, tag",
-            )?;
+                 ORDER BY entry_id, {}",
+                super::read::TAG_ORDER
+            ))?;
             let mut rows = st.query([&json])?;
             while let Some(r) = rows.next()? {
                 if let Some(d) = by_id.get_mut(&r.get::<_, i64>(0)?) {

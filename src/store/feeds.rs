@@ -195,6 +195,7 @@ impl Store {
         outcome: RunOutcome,
         update: FeedUpdate,
     ) -> Result<ingest::IngestStats> {
+        let tagger = self.tagger.clone();
         self.write(|tx| {
             let id: i64 = tx.query_row("SELECT id FROM feeds WHERE name = ?1", [feed], |r| r.get(0))?;
             let now = update.now.timestamp();
@@ -209,7 +210,7 @@ impl Store {
                     validators,
                     http_status,
                 } => {
-                    stats = ingest::ingest(tx, id, &entries, &links, update.now)?;
+                    stats = ingest::ingest(tx, id, &entries, &links, tagger.as_deref(), update.now)?;
                     stats.filtered_out = filtered_out;
                     let format = serde_json::to_value(info.format)
                         .ok()
@@ -393,9 +394,10 @@ impl Store {
         resume: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<ingest::IngestStats> {
+        let tagger = self.tagger.clone();
         self.write(|tx| {
             let id: i64 = tx.query_row("SELECT id FROM feeds WHERE name = ?1", [feed], |r| r.get(0))?;
-            let mut stats = ingest::ingest(tx, id, entries, links, now)?;
+            let mut stats = ingest::ingest(tx, id, entries, links, tagger.as_deref(), now)?;
             stats.filtered_out = filtered_out;
             tx.execute(
                 "UPDATE feeds SET entries_total = entries_total + ?2, filtered_out = filtered_out + ?3,

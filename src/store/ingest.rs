@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::dedup::{content_hash, source_key};
 use crate::model::{RawEntry, WorkLink};
+use crate::tag::Tagger;
 
 /// What one ingest did.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -28,22 +29,22 @@ pub struct IngestStats {
 
 /// The stored fields of a work.
 #[derive(Debug, Clone, Default, PartialEq)]
-struct Fields {
-    doi: Option<String>,
-    pmid: Option<String>,
-    pmcid: Option<String>,
-    nct_id: Option<String>,
-    title: String,
-    abstract_: String,
-    authors: Vec<String>,
-    journal: String,
-    link: Option<String>,
-    published: Option<i64>,
-    updated: Option<i64>,
-    first_seen: i64,
-    categories: Vec<String>,
-    mesh: Vec<String>,
-    publication_types: Vec<String>,
+pub(super) struct Fields {
+    pub(super) doi: Option<String>,
+    pub(super) pmid: Option<String>,
+    pub(super) pmcid: Option<String>,
+    pub(super) nct_id: Option<String>,
+    pub(super) title: String,
+    pub(super) abstract_: String,
+    pub(super) authors: Vec<String>,
+    pub(super) journal: String,
+    pub(super) link: Option<String>,
+    pub(super) published: Option<i64>,
+    pub(super) updated: Option<i64>,
+    pub(super) first_seen: i64,
+    pub(super) categories: Vec<String>,
+    pub(super) mesh: Vec<String>,
+    pub(super) publication_types: Vec<String>,
 }
 
 fn nonempty(s: &Option<String>) -> Option<String> {
@@ -158,7 +159,7 @@ fn json(v: &[String]) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
 }
 
-fn load(tx: &Transaction, id: i64) -> rusqlite::Result<Fields> {
+pub(super) fn load(tx: &Transaction, id: i64) -> rusqlite::Result<Fields> {
     tx.prepare_cached("SELECT * FROM entries WHERE id = ?1")?
         .query_row([id], Fields::from_row)
 }
@@ -316,6 +317,7 @@ pub(super) fn ingest(
     feed_id: i64,
     entries: &[RawEntry],
     links: &[WorkLink],
+    tagger: Option<&Tagger>,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<IngestStats> {
     let now = now.timestamp();
@@ -374,6 +376,13 @@ pub(super) fn ingest(
         }
     }
     link_works(tx, &touched, links)?;
+    if let Some(tagger) = tagger {
+        touched.sort_unstable();
+        touched.dedup();
+        for id in touched {
+            super::tagging::tag_work(tx, id, tagger)?;
+        }
+    }
     Ok(stats)
 }
 

@@ -6,6 +6,7 @@ mod feeds;
 mod heartbeat;
 mod ingest;
 mod read;
+mod tagging;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,6 +18,7 @@ pub use feeds::{Backfill, FeedRow, FeedUpdate, REDIRECTS_TO_MOVE, RunOutcome};
 pub use heartbeat::Heartbeat;
 pub use ingest::IngestStats;
 pub use read::{EntryDetail, EntrySummary, Evidence, Filters, Link, Sighting};
+pub use tagging::RetagStats;
 
 include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 
@@ -38,6 +40,9 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Tags every work an ingest touches. Only writers need one (it takes ~50 ms to
+    /// build), so readers open the store without.
+    tagger: Option<std::sync::Arc<crate::tag::Tagger>>,
 }
 
 impl Store {
@@ -61,6 +66,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            tagger: None,
         };
         store
             .configure()
@@ -147,6 +153,11 @@ impl Store {
         self.conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(|e| self.err(e))
+    }
+
+    /// Tags works as they are ingested from now on.
+    pub fn set_tagger(&mut self, tagger: std::sync::Arc<crate::tag::Tagger>) {
+        self.tagger = Some(tagger);
     }
 
     pub fn path(&self) -> &Path {

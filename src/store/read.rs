@@ -78,6 +78,13 @@ pub struct EntryDetail {
     pub evidence: Vec<Evidence>,
 }
 
+/// Condition tags in their reporting order (trd before depression), then `drug:`,
+/// then `type:`.
+pub(super) const TAG_ORDER: &str =
+    "instr(tag, ':') > 0, CASE tag WHEN 'trd' THEN 0 WHEN 'ptsd' THEN 1
+    WHEN 'ocd' THEN 2 WHEN 'anxiety' THEN 3 WHEN 'depression' THEN 4 WHEN 'bipolar' THEN 5
+    WHEN 'suicidality' THEN 6 WHEN 'substance-use' THEN 7 ELSE 8 END, tag";
+
 pub(super) const SUMMARY_COLUMNS: &str =
     "e.id, e.title, e.link, e.published_at, e.journal, e.doi, e.pmid, e.pmcid, e.nct_id";
 
@@ -186,10 +193,9 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?;
         r.tags = self
             .conn
-            // Conditions first, then drug: and type: tags.
-            .prepare_cached(
-                "SELECT tag FROM tags WHERE entry_id = ?1 ORDER BY instr(tag, ':') > 0, tag",
-            )?
+            .prepare_cached(&format!(
+                "SELECT tag FROM tags WHERE entry_id = ?1 ORDER BY {TAG_ORDER}"
+            ))?
             .query_map([r.id], |x| x.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         r.links = self
@@ -261,7 +267,7 @@ impl Store {
             d.evidence = self
                 .conn
                 .prepare(
-                    "SELECT tag, field, phrase, span_start, span_end FROM tags WHERE entry_id = ?1 ORDER BY tag",
+                    &format!("SELECT tag, field, phrase, span_start, span_end FROM tags WHERE entry_id = ?1 ORDER BY {TAG_ORDER}"),
                 )?
                 .query_map(params![id], |r| {
                     let (a, b): (Option<i64>, Option<i64>) = (r.get(3)?, r.get(4)?);

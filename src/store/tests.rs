@@ -16,6 +16,7 @@ fn feed(name: &str) -> FeedConfig {
         filter: None,
         enabled: true,
         lookback_days: 30,
+        relevant_only: false,
         origin: "test".into(),
     }
 }
@@ -475,4 +476,92 @@ fn the_search_index_follows_updates_and_merges() {
         .query_row("SELECT COUNT(*) FROM fts_pending", [], |r| r.get(0))
         .unwrap();
     assert_eq!(pending, 0, "every write leaves the index complete");
+}
+
+#[test]
+fn ingest_tags_works_with_evidence_and_retag_follows_the_rules() {
+    let (_d, mut s) = open();
+    let tagger = std::sync::Arc::new(crate::tag::Tagger::builtin());
+    s.set_tagger(tagger.clone());
+    let mut e = entry(
+        "1",
+        "Esketamine nasal spray for treatment-resistant depression",
+    );
+    e.summary = Some(
+        "Adults with treatment-resistant depression were randomized to esketamine or placebo."
+            .into(),
+    );
+    let mut other = entry("2", "Propofol sedation in colonoscopy");
+    other.summary = Some("Patients received propofol for sedation.".into());
+    ingest(&mut s, "a", &[e, other]);
+    let rows = s.list(&Filters::default()).unwrap();
+    let tagged = rows
+        .iter()
+        .find(|r| r.title.starts_with("Esketamine"))
+        .unwrap();
+    assert_eq!(&tagged.tags[..3], ["trd", "depression", "drug:esketamine"]);
+    let untagged = rows
+        .iter()
+        .find(|r| r.title.starts_with("Propofol"))
+        .unwrap();
+    assert!(
+        untagged
+            .tags
+            .iter()
+            .all(|t| !crate::tag::CONDITION_TAGS.contains(&t.as_str()))
+    );
+    let d = s.show(tagged.id).unwrap().unwrap();
+    let trd = d.evidence.iter().find(|e| e.tag == "trd").unwrap();
+    assert_eq!(trd.field.as_deref(), Some("title"));
+    assert_eq!(
+        trd.phrase.as_deref(),
+        Some("treatment-resistant depression")
+    );
+    let [a, b] = trd.span.unwrap();
+    assert_eq!(
+        &tagged.title[a as usize..b as usize],
+        "treatment-resistant depression"
+    );
+
+    assert_eq!(
+        s.retag(&tagger).unwrap().entries_changed,
+        0,
+        "same rules, same tags"
+    );
+    // A user rule that disables trd's phrases changes the tags on retag.
+    let stricter = crate::tag::Tagger::builtin()
+        .with_overrides(&disable_trd_rules(), "user.toml")
+        .unwrap();
+    let st = s.retag(&stricter).unwrap();
+    assert_eq!((st.entries, st.entries_changed), (2, 1), "{st:?}");
+    assert!(st.tags_removed >= 1);
+    let after = s.show(tagged.id).unwrap().unwrap();
+    assert!(
+        !after.summary.tags.contains(&"trd".to_string()),
+        "{:?}",
+        after.summary.tags
+    );
+}
+
+/// A rules file disabling every rule that can set `trd`, built from the shipped file so
+/// the test does not hard-code rule ids.
+fn disable_trd_rules() -> String {
+    let shipped: toml::Value = toml::from_str(include_str!("../../feeds/conditions.toml")).unwrap();
+    let mut out = String::new();
+    for (table, rules) in shipped.as_table().unwrap() {
+        let Some(list) = rules.as_array() else {
+            continue;
+        };
+        for r in list {
+            let sets_trd = r.get("tag").and_then(|t| t.as_str()) == Some("trd")
+                || r.get("tags")
+                    .and_then(|t| t.as_array())
+                    .is_some_and(|a| a.iter().any(|t| t.as_str() == Some("trd")));
+            if let (true, Some(id)) = (sets_trd, r.get("id").and_then(|i| i.as_str())) {
+                out.push_str(&format!("[[{table}]]\nid = \"{id}\"\ndisabled = true\n"));
+            }
+        }
+    }
+    assert!(!out.is_empty(), "found no trd rules to disable");
+    out
 }

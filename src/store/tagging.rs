@@ -1,0 +1,125 @@
+//! Storing the tagger's verdict: each work's tags with their evidence, kept apart from
+//! the type tags a source states outright, and `retag` over the whole database.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Transaction, params};
+use serde::Serialize;
+
+use super::ingest::{Fields, load};
+use super::{Result, Store};
+use crate::tag::{TagInput, Tagger};
+
+/// Category prefixes that carry structured data from API sources rather than keywords.
+const STRUCTURED: [&str; 6] = [
+    "type:",
+    "nct:",
+    "condition:",
+    "intervention:",
+    "phase:",
+    "status:",
+];
+
+/// What `retag` did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct RetagStats {
+    pub entries: usize,
+    /// Entries whose tags changed.
+    pub entries_changed: usize,
+    pub tags_added: usize,
+    pub tags_removed: usize,
+}
+
+type TagRow = (Option<String>, Option<String>, Option<i64>, Option<i64>);
+
+/// Classifies one stored work and replaces its tagger-set tags when they changed.
+/// Returns (added, removed).
+pub(super) fn tag_work(
+    tx: &Transaction,
+    id: i64,
+    tagger: &Tagger,
+) -> rusqlite::Result<(usize, usize)> {
+    let f: Fields = load(tx, id)?;
+    let keywords: Vec<String> = f
+        .categories
+        .iter()
+        .filter(|c| !STRUCTURED.iter().any(|p| c.starts_with(p)))
+        .cloned()
+        .collect();
+    let conditions: Vec<String> = f
+        .categories
+        .iter()
+        .filter_map(|c| c.strip_prefix("condition:"))
+        .map(str::to_owned)
+        .collect();
+    let verdict = tagger.classify(&TagInput {
+        title: &f.title,
+        abstract_: &f.abstract_,
+        mesh: &f.mesh,
+        keywords: &keywords,
+        publication_types: &f.publication_types,
+        conditions: &conditions,
+    });
+    let new: BTreeMap<String, TagRow> = verdict
+        .tags
+        .into_iter()
+        .map(|t| {
+            let e = t.evidence;
+            (
+                t.tag,
+                (
+                    Some(e.field),
+                    Some(e.phrase),
+                    Some(e.span[0] as i64),
+                    Some(e.span[1] as i64),
+                ),
+            )
+        })
+        .collect();
+    let old: BTreeMap<String, TagRow> = tx
+        .prepare_cached(
+            "SELECT tag, field, phrase, span_start, span_end FROM tags WHERE entry_id = ?1 AND field IS NOT 'source'",
+        )?
+        .query_map([id], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))))?
+        .collect::<rusqlite::Result<_>>()?;
+    if old == new {
+        return Ok((0, 0));
+    }
+    let added = new.keys().filter(|k| !old.contains_key(*k)).count();
+    let removed = old.keys().filter(|k| !new.contains_key(*k)).count();
+    tx.prepare_cached("DELETE FROM tags WHERE entry_id = ?1 AND field IS NOT 'source'")?
+        .execute([id])?;
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (tag, (field, phrase, a, b)) in &new {
+        insert.execute(params![id, tag, field, phrase, a, b])?;
+    }
+    Ok((added, removed))
+}
+
+impl Store {
+    /// Re-applies `tagger` to every stored work in one transaction.
+    pub fn retag(&mut self, tagger: &Tagger) -> Result<RetagStats> {
+        self.write(|tx| {
+            let ids: Vec<i64> = tx
+                .prepare("SELECT id FROM entries ORDER BY id")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut stats = RetagStats {
+                entries: ids.len(),
+                ..Default::default()
+            };
+            for id in ids {
+                let (added, removed) = tag_work(tx, id, tagger)?;
+                if added + removed > 0 {
+                    stats.entries_changed += 1;
+                }
+                stats.tags_added += added;
+                stats.tags_removed += removed;
+            }
+            Ok(stats)
+        })
+    }
+}
