@@ -202,7 +202,7 @@ fn csl_json_renders_through_pandoc_and_validates_against_the_schema() {
     assert_eq!(nasty["author"][0]["family"], "Berg");
     assert_eq!(nasty["author"][0]["non-dropping-particle"], "van der");
     assert_eq!(nasty["author"][2]["literal"], corpus::GROUP);
-    assert_eq!(nasty["keyword"], "depression, trd");
+    assert_eq!(nasty["keyword"], "trd, depression");
     assert!(nasty["issued"]["date-parts"][0].as_array().unwrap().len() == 3);
 }
 

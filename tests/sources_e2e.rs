@@ -262,7 +262,11 @@ async fn a_preprint_is_linked_to_its_published_doi_and_tagged() {
         pubd["links"],
         json!([{"rel": "preprint-of", "id": pre["id"]}])
     );
-    assert_eq!(pre["tags"], json!(["type:preprint"]));
+    assert_eq!(
+        pre["tags"],
+        json!(["drug:ketamine", "type:preprint"]),
+        "the source's type tag and the tagger's"
+    );
     let only_preprints = env
         .json(&["list", "--type", "preprint", "--format", "json"])
         .await;

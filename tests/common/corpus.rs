@@ -35,6 +35,7 @@ fn feed(name: &str, kind: Kind) -> FeedConfig {
         filter: None,
         enabled: true,
         lookback_days: 30,
+        relevant_only: false,
         origin: "test".into(),
     }
 }
