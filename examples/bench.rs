@@ -309,15 +309,13 @@ fn ketlit_bin() -> PathBuf {
         .join("ketlit")
 }
 
-/// Runs `ketlit args` to completion: wall time and peak RSS in MiB. (wait4 reaps the
-/// child itself, to read its resource usage.)
-#[allow(clippy::zombie_processes)]
-fn run_measured(db: &Path, config: &Path, args: &[&str]) -> (Duration, f64, i32) {
+/// Runs `program args` to completion, reaping it with wait4 to read its peak RSS.
+/// Returns (wall time, peak RSS in KiB, exit code).
+#[allow(clippy::zombie_processes)] // wait4 reaps it
+fn spawn_and_wait(program: &Path, args: &[String]) -> (Duration, i64, i32) {
     let start = Instant::now();
-    let child = Command::new(ketlit_bin())
+    let child = Command::new(program)
         .args(args)
-        .env("KETLIT_DB", db)
-        .env("KETLIT_CONFIG", config)
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("run ketlit (build it first: cargo build --release)");
@@ -330,7 +328,39 @@ fn run_measured(db: &Path, config: &Path, args: &[&str]) -> (Duration, f64, i32)
     } else {
         -1
     };
-    (start.elapsed(), usage.ru_maxrss as f64 / 1024.0, code)
+    (start.elapsed(), usage.ru_maxrss, code)
+}
+
+/// Runs `ketlit args` to completion: wall time, peak RSS in MiB and exit code.
+///
+/// Linux carries a process's peak RSS across fork and exec, so a child forked from
+/// this process (which holds the whole corpus) would report this process's size. The
+/// measurement therefore goes through a fresh, small copy of this program
+/// (`--measure`), whose own child starts from its small footprint.
+fn run_measured(db: &Path, config: &Path, args: &[&str]) -> (Duration, f64, i32) {
+    let me = std::env::current_exe().expect("current exe");
+    let out = Command::new(me)
+        .arg("--measure")
+        .arg(ketlit_bin())
+        .args(args)
+        .env("KETLIT_DB", db)
+        .env("KETLIT_CONFIG", config)
+        .output()
+        .expect("run the measuring helper");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text
+        .split_whitespace()
+        .map(|v| v.parse::<i64>().unwrap_or(-1));
+    let (nanos, kib, code) = (
+        it.next().unwrap_or(0),
+        it.next().unwrap_or(0),
+        it.next().unwrap_or(-1),
+    );
+    (
+        Duration::from_nanos(nanos.max(0) as u64),
+        kib as f64 / 1024.0,
+        code as i32,
+    )
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -360,6 +390,8 @@ fn build_query_db(path: &Path, n: usize) -> Duration {
     let start = Instant::now();
     let _ = std::fs::remove_file(path);
     let mut store = Store::open(path).expect("open");
+    // Tagged as the daemon would tag them, so `list --tag ptsd` has real tags to find.
+    store.set_tagger(Arc::new(ketlit::tag::Tagger::builtin()));
     let feeds: Vec<FeedConfig> = (0..100)
         .map(|i| FeedConfig {
             name: format!("q{i}"),
@@ -437,6 +469,12 @@ fn build_query_db(path: &Path, n: usize) -> Duration {
 }
 
 fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("--measure") {
+        let (t, kib, code) = spawn_and_wait(Path::new(&argv[2]), &argv[3..]);
+        println!("{} {kib} {code}", t.as_nanos());
+        return;
+    }
     let o = opts();
     std::fs::create_dir_all(&o.out).expect("out dir");
     let out = o.out.canonicalize().expect("out dir");
