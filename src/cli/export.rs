@@ -14,21 +14,8 @@ pub struct ExportArgs {
     /// Output format
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: ExportFormat,
-    /// Only entries carrying this tag (repeatable; all must hold)
-    #[arg(long = "tag", value_name = "TAG")]
-    pub tags: Vec<String>,
-    /// Only entries seen in this feed
-    #[arg(long, value_name = "NAME")]
-    pub source: Option<String>,
-    /// Only entries published on or after: YYYY-MM-DD, YYYY-MM, YYYY, RFC 3339, or 7d, 12w, 6m, 1y ago
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<String>,
-    /// Only entries published before the end of: YYYY-MM-DD, YYYY-MM, YYYY, or RFC 3339
-    #[arg(long, value_name = "DATE")]
-    pub until: Option<String>,
-    /// Only entries of this type (rct, meta-analysis, review, trial-registration, preprint, case-report)
-    #[arg(long = "type", value_name = "TYPE")]
-    pub types: Vec<String>,
+    #[command(flatten)]
+    pub select: super::SelectArgs,
     /// At most N entries, newest first (0: no limit)
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub limit: usize,
@@ -37,24 +24,8 @@ pub struct ExportArgs {
     pub output: Option<std::path::PathBuf>,
 }
 
-impl ExportArgs {
-    /// The same filters as `list`, through its parser so dates read the same way.
-    fn filters(&self) -> Result<crate::store::Filters> {
-        super::FilterArgs {
-            tags: self.tags.clone(),
-            source: self.source.clone(),
-            since: self.since.clone(),
-            until: self.until.clone(),
-            types: self.types.clone(),
-            limit: self.limit,
-            format: None,
-        }
-        .filters()
-    }
-}
-
 pub fn run(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
-    let filters = args.filters()?;
+    let filters = args.select.filters(args.limit)?;
     let store = cli.open_store()?;
     let details = store.details(&filters)?;
     let records = crate::export::records(&details, &store.key_basis()?);

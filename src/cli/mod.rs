@@ -84,9 +84,9 @@ pub enum Command {
     Man,
 }
 
-/// Filters shared by `list`, `search` and `export`.
+/// The selection flags shared by `list`, `search`, `export` and `stats`.
 #[derive(Args, Debug, Clone)]
-pub struct FilterArgs {
+pub struct SelectArgs {
     /// Only entries carrying this tag (repeatable; all must hold)
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
@@ -102,16 +102,11 @@ pub struct FilterArgs {
     /// Only entries of this type (rct, meta-analysis, review, trial-registration, preprint, case-report)
     #[arg(long = "type", value_name = "TYPE")]
     pub types: Vec<String>,
-    /// At most N entries (0: no limit)
-    #[arg(long, value_name = "N", default_value_t = 50)]
-    pub limit: usize,
-    /// Output format [default: table on a terminal, jsonl otherwise]
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<OutputFormat>,
 }
 
-impl FilterArgs {
-    pub fn filters(&self) -> Result<crate::store::Filters> {
+impl SelectArgs {
+    /// The store filters, with at most `limit` entries (0: no limit).
+    pub fn filters(&self, limit: usize) -> Result<crate::store::Filters> {
         let now = chrono::Utc::now();
         let since = self
             .since
@@ -136,8 +131,27 @@ impl FilterArgs {
             source: self.source.clone(),
             since,
             until,
-            limit: (self.limit > 0).then_some(self.limit),
+            limit: (limit > 0).then_some(limit),
         })
+    }
+}
+
+/// `list` and `search`: the selection, a limit and an output format.
+#[derive(Args, Debug, Clone)]
+pub struct FilterArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// At most N entries (0: no limit)
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
+    /// Output format [default: table on a terminal, jsonl otherwise]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<OutputFormat>,
+}
+
+impl FilterArgs {
+    pub fn filters(&self) -> Result<crate::store::Filters> {
+        self.select.filters(self.limit)
     }
 }
 

@@ -39,34 +39,12 @@ pub struct StatsArgs {
     /// How many months the per-condition chart covers, ending with the current one
     #[arg(long, value_name = "N", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=240))]
     pub months: u32,
-    /// Only entries carrying this tag (repeatable; all must hold)
-    #[arg(long = "tag", value_name = "TAG")]
-    pub tags: Vec<String>,
-    /// Only entries seen in this feed
-    #[arg(long, value_name = "NAME")]
-    pub source: Option<String>,
-    /// Only entries published on or after: YYYY-MM-DD, YYYY-MM, YYYY, RFC 3339, or 7d, 12w, 6m, 1y ago
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<String>,
-    /// Only entries published before the end of: YYYY-MM-DD, YYYY-MM, YYYY, or RFC 3339
-    #[arg(long, value_name = "DATE")]
-    pub until: Option<String>,
-    /// Only entries of this type (rct, meta-analysis, review, trial-registration, preprint, case-report)
-    #[arg(long = "type", value_name = "TYPE")]
-    pub types: Vec<String>,
+    #[command(flatten)]
+    pub select: super::SelectArgs,
 }
 
 pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode> {
-    let filters = super::FilterArgs {
-        tags: args.tags.clone(),
-        source: args.source.clone(),
-        since: args.since.clone(),
-        until: args.until.clone(),
-        types: args.types.clone(),
-        limit: 0,
-        format: None,
-    }
-    .filters()?;
+    let filters = args.select.filters(0)?;
     let counts = cli.open_store()?.counts(&filters)?;
     let months = last_months(Utc::now().date_naive(), args.months);
     let grid = condition_grid(&counts, &months);

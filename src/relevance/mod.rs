@@ -60,7 +60,7 @@
 mod parser;
 #[cfg(test)]
 mod tests;
-mod text;
+pub(crate) mod text;
 
 use std::fmt;
 use std::str::FromStr;

@@ -98,7 +98,7 @@ fn is_combining_mark(c: char) -> bool {
 
 /// Folds Latin letters with diacritics (Latin-1 Supplement and Latin Extended-A) to their
 /// base letters so "kétamine" matches "ketamine"; other scripts pass through lowercased.
-fn push_folded(buf: &mut Vec<u8>, c: char) {
+pub(crate) fn push_folded(buf: &mut Vec<u8>, c: char) {
     let folded: &str = match c {
         'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
         'æ' => "ae",

@@ -2,6 +2,8 @@
 //! matching the compiled phrase trie over them (leftmost-longest).
 
 use std::collections::HashMap;
+
+use crate::relevance::text::push_folded;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Token id for words that no rule mentions.
@@ -362,40 +364,6 @@ fn entity_len(b: &[u8]) -> Option<usize> {
         }
     }
     None
-}
-
-/// Folds Latin letters with diacritics to their base letters ("kétamine" → "ketamine");
-/// other scripts (Greek α, β) pass through lowercased.
-fn push_folded(buf: &mut Vec<u8>, c: char) {
-    let folded: &str = match c {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
-        'æ' => "ae",
-        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => "c",
-        'ď' | 'đ' | 'ð' => "d",
-        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => "e",
-        'ĝ' | 'ğ' | 'ġ' | 'ģ' => "g",
-        'ĥ' | 'ħ' => "h",
-        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => "i",
-        'ĵ' => "j",
-        'ķ' => "k",
-        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => "l",
-        'ñ' | 'ń' | 'ņ' | 'ň' => "n",
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => "o",
-        'œ' => "oe",
-        'ŕ' | 'ŗ' | 'ř' => "r",
-        'ś' | 'ŝ' | 'ş' | 'š' => "s",
-        'ß' => "ss",
-        'ţ' | 'ť' | 'ŧ' => "t",
-        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => "u",
-        'ý' | 'ÿ' | 'ŷ' => "y",
-        'ź' | 'ż' | 'ž' => "z",
-        '\u{0300}'..='\u{036F}' => "",
-        c => {
-            buf.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
-            return;
-        }
-    };
-    buf.extend_from_slice(folded.as_bytes());
 }
 
 /// Builds the token view of one field: words looked up in the vocabulary, sentences split at
