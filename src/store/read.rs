@@ -156,13 +156,24 @@ impl Store {
         };
         let (cond, mut args) = conditions(f);
         args.insert(0, Box::new(fts));
-        // bm25 weights by column: title, abstract, authors, journal.
-        let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM entries_fts JOIN entries e ON e.id = entries_fts.rowid
-             WHERE entries_fts MATCH ?{cond}
-             ORDER BY bm25(entries_fts, 10.0, 1.0, 3.0, 2.0), e.sort_at DESC{}",
-            limit_clause(f)
-        );
+        // bm25 weights by column: title, abstract, authors, journal. Ranking happens inside
+        // FTS5 on its own index; entries are read only for the rows that survive: joining
+        // every match to `entries` first made a common word cost a read of the whole table.
+        let ranked = "SELECT rowid AS id, bm25(entries_fts, 10.0, 1.0, 3.0, 2.0) AS score
+                      FROM entries_fts WHERE entries_fts MATCH ?";
+        let sql = if cond.is_empty() {
+            format!(
+                "SELECT {SUMMARY_COLUMNS} FROM ({ranked} ORDER BY score{}) m
+                 JOIN entries e ON e.id = m.id ORDER BY m.score, e.sort_at DESC",
+                limit_clause(f)
+            )
+        } else {
+            format!(
+                "SELECT {SUMMARY_COLUMNS} FROM ({ranked}) m JOIN entries e ON e.id = m.id
+                 WHERE 1 = 1{cond} ORDER BY m.score, e.sort_at DESC{}",
+                limit_clause(f)
+            )
+        };
         self.summaries(&sql, &args)
     }
 
