@@ -94,24 +94,7 @@ impl<'a> Parser<'a> {
             match self.reader.read_event() {
                 Ok(Event::Text(t)) => out.push_str(&t.xml10_content()),
                 Ok(Event::CData(c)) => out.push_str(&c.xml10_content()),
-                Ok(Event::GeneralRef(r)) => {
-                    match r.resolve_char_ref() {
-                        Ok(Some(c)) => out.push(c),
-                        _ => match &*r {
-                            "lt" => out.push('<'),
-                            "gt" => out.push('>'),
-                            "amp" => out.push('&'),
-                            "quot" => out.push('"'),
-                            "apos" => out.push('\''),
-                            other => {
-                                // DTD-declared entity we cannot expand: keep as written.
-                                out.push('&');
-                                out.push_str(other);
-                                out.push(';');
-                            }
-                        },
-                    }
-                }
+                Ok(Event::GeneralRef(r)) => super::push_general_ref(&mut out, &r),
                 Ok(Event::Start(_)) => {
                     depth += 1;
                     // Word boundary between xhtml block children.

@@ -422,6 +422,28 @@ pub(crate) fn locate_xml_error(text: &str) -> Option<(usize, String)> {
 }
 
 /// A short one-line message for a quick-xml error.
+/// Appends the text an entity or character reference stands for: character references
+/// and the five XML entities are expanded; a DTD-declared entity we cannot expand is
+/// kept as written.
+pub(crate) fn push_general_ref(out: &mut String, r: &quick_xml::events::BytesRef) {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        out.push(c);
+        return;
+    }
+    match &**r {
+        "lt" => out.push('<'),
+        "gt" => out.push('>'),
+        "amp" => out.push('&'),
+        "quot" => out.push('"'),
+        "apos" => out.push('\''),
+        other => {
+            out.push('&');
+            out.push_str(other);
+            out.push(';');
+        }
+    }
+}
+
 pub(crate) fn xml_message(e: &quick_xml::Error) -> String {
     use quick_xml::errors::IllFormedError;
     match e {

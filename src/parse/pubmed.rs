@@ -82,21 +82,7 @@ impl<'a> Xml<'a> {
             match self.next()? {
                 Event::Text(t) => out.push_str(&t.xml10_content()),
                 Event::CData(c) => out.push_str(&c.xml10_content()),
-                Event::GeneralRef(r) => match r.resolve_char_ref() {
-                    Ok(Some(c)) => out.push(c),
-                    _ => match &*r {
-                        "lt" => out.push('<'),
-                        "gt" => out.push('>'),
-                        "amp" => out.push('&'),
-                        "quot" => out.push('"'),
-                        "apos" => out.push('\''),
-                        other => {
-                            out.push('&');
-                            out.push_str(other);
-                            out.push(';');
-                        }
-                    },
-                },
+                Event::GeneralRef(r) => super::push_general_ref(&mut out, &r),
                 Event::Start(_) => depth += 1,
                 Event::End(_) => {
                     if depth == 0 {
