@@ -45,9 +45,6 @@ pub enum ParseError {
         declared: Kind,
         found: &'static str,
     },
-    /// A kind whose parser does not exist yet.
-    #[error("{origin}: {what}")]
-    Unsupported { origin: String, what: String },
     /// A feed-level problem without a meaningful line (e.g. RSS without a channel).
     #[error("{origin}: {message}")]
     Invalid { origin: String, message: String },
