@@ -676,3 +676,45 @@ async fn a_second_signal_exits_at_once_and_the_database_stays_sound() {
     let f = env.feed("slow").await;
     assert_eq!(f["entries"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_watchdog_ticks_when_the_scheduler_goes_silent() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let server = TestServer::start(Routes::new().handle("/f.xml", move |_| {
+        Reply::ok(rss(h.fetch_add(1, Ordering::SeqCst), 1))
+    }))
+    .await;
+    let env = Env::new();
+    env.write_config("", &[("f", server.url("/f.xml"), "* * * * * *")]);
+    // A tick that fires once a year: after the start-up catch-up, only the watchdog
+    // can start the feed again, as when tokio-cron-scheduler stops firing.
+    let text = std::fs::read_to_string(env.config())
+        .unwrap()
+        .replace("tick = \"* * * * * *\"", "tick = \"0 0 0 1 1 *\"");
+    std::fs::write(env.config(), text).unwrap();
+    let child = env
+        .command(&["daemon"])
+        .env("KETLIT_WATCHDOG_SECS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let d = Daemon { child };
+    let start = Instant::now();
+    while hits.load(Ordering::SeqCst) < 3 {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the watchdog did not tick"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (code, log) = d.stop().await;
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(
+        log.matches("no scheduler tick for 1 s; the watchdog ticks instead")
+            .count(),
+        1,
+        "warned once per silence, not on every watchdog tick:\n{log}"
+    );
+}
