@@ -443,6 +443,7 @@ fn build_query_db(path: &Path, n: usize) -> Duration {
             .record_run(
                 &format!("q{}", batch % 100),
                 RunOutcome::Parsed {
+                    verdicts: Vec::new(),
                     info: FeedInfo {
                         title: None,
                         link: None,

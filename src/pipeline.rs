@@ -17,8 +17,9 @@ use crate::relevance::FilterDoc;
 use crate::schedule;
 use crate::sources::{Pager, SourceCtx, SourceError, Window};
 use crate::store::FeedRow;
+use crate::store::classify_entry;
 use crate::store::{FeedUpdate, IngestStats, RunOutcome, Store, StoreError};
-use crate::tag::{TagInput, Tagger};
+use crate::tag::{Classification, Tagger};
 
 /// What the pipeline needs: one HTTP client and the database.
 #[derive(Clone)]
@@ -103,27 +104,46 @@ impl Ctx {
     }
 }
 
-/// Splits parsed entries into those that pass the feed's filter (and, with
-/// `relevant_only`, the tagger's relevance rule) and the count refused.
+/// Keeps the entries that pass the feed's filter (and, with `relevant_only`, the
+/// tagger's relevance rule); returns them, the count refused, and, when `classify` is
+/// set, each kept entry's verdict so the writer need not compute it.
+fn select_entries(
+    feed: &FeedConfig,
+    tagger: &Tagger,
+    entries: Vec<RawEntry>,
+    classify: bool,
+) -> (Vec<RawEntry>, Vec<Classification>, usize) {
+    let before = entries.len();
+    let mut kept = Vec::with_capacity(before);
+    let mut verdicts = Vec::new();
+    for e in entries {
+        if let Some(f) = &feed.filter
+            && !f.matches(&FilterDoc::from_entry(&e))
+        {
+            continue;
+        }
+        if classify || feed.relevant_only {
+            let verdict = classify_entry(tagger, &e);
+            if feed.relevant_only && !verdict.relevant {
+                continue;
+            }
+            if classify {
+                verdicts.push(verdict);
+            }
+        }
+        kept.push(e);
+    }
+    let refused = before - kept.len();
+    (kept, verdicts, refused)
+}
+
+/// [`select_entries`] without verdicts, for API pages (classified by the writer).
 fn apply_filter(
     feed: &FeedConfig,
     tagger: &Tagger,
     entries: Vec<RawEntry>,
 ) -> (Vec<RawEntry>, usize) {
-    if feed.filter.is_none() && !feed.relevant_only {
-        return (entries, 0);
-    }
-    let before = entries.len();
-    let kept: Vec<RawEntry> = entries
-        .into_iter()
-        .filter(|e| {
-            feed.filter
-                .as_ref()
-                .is_none_or(|f| f.matches(&FilterDoc::from_entry(e)))
-        })
-        .filter(|e| !feed.relevant_only || tagger.classify(&TagInput::from_entry(e)).relevant)
-        .collect();
-    let refused = before - kept.len();
+    let (kept, _, refused) = select_entries(feed, tagger, entries, false);
     (kept, refused)
 }
 
@@ -213,14 +233,15 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
                         feed: info,
                         entries,
                     } = p;
-                    let (kept, refused) = apply_filter(&feed_cfg, &tagger, entries);
-                    (info, kept, refused)
+                    let (kept, verdicts, refused) =
+                        select_entries(&feed_cfg, &tagger, entries, true);
+                    (info, kept, verdicts, refused)
                 })
                 .map_err(|e| e.to_string())
             })
             .await
             .unwrap_or_else(|e| Err(format!("parser crashed: {e}")));
-            let (info, entries, filtered_out) = match parsed {
+            let (info, entries, verdicts, filtered_out) = match parsed {
                 Ok(p) => p,
                 Err(error) => {
                     // An unparseable document is permanent until the server changes it.
@@ -251,6 +272,7 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
                     info,
                     entries,
                     links: Vec::new(),
+                    verdicts,
                     filtered_out,
                     validators,
                     http_status: status,
@@ -335,6 +357,7 @@ async fn refresh_api(
                 info,
                 entries,
                 links,
+                verdicts: Vec::new(),
                 filtered_out,
                 validators: Default::default(),
                 http_status: 200,

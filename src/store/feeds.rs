@@ -10,6 +10,7 @@ use crate::config::FeedConfig;
 use crate::fetch::Validators;
 use crate::model::{FeedInfo, RawEntry, WorkLink};
 use crate::schedule::NextDue;
+use crate::tag::Classification;
 
 /// A feed's stored state, as `feeds list` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -94,6 +95,9 @@ pub enum RunOutcome {
         entries: Vec<RawEntry>,
         /// Links between works the source reported (preprint → journal DOI).
         links: Vec<WorkLink>,
+        /// The tagger's verdict per entry, computed off the writer
+        /// ([`crate::store::classify_entry`]); empty: the store classifies.
+        verdicts: Vec<Classification>,
         filtered_out: usize,
         validators: Validators,
         http_status: u16,
@@ -206,11 +210,12 @@ impl Store {
                     info,
                     entries,
                     links,
+                    verdicts,
                     filtered_out,
                     validators,
                     http_status,
                 } => {
-                    stats = ingest::ingest(tx, id, &entries, &links, tagger.as_deref(), update.now)?;
+                    stats = ingest::ingest(tx, id, &entries, &links, tagger.as_deref(), &verdicts, update.now)?;
                     stats.filtered_out = filtered_out;
                     let format = serde_json::to_value(info.format)
                         .ok()
@@ -397,7 +402,7 @@ impl Store {
         let tagger = self.tagger.clone();
         self.write(|tx| {
             let id: i64 = tx.query_row("SELECT id FROM feeds WHERE name = ?1", [feed], |r| r.get(0))?;
-            let mut stats = ingest::ingest(tx, id, entries, links, tagger.as_deref(), now)?;
+            let mut stats = ingest::ingest(tx, id, entries, links, tagger.as_deref(), &[], now)?;
             stats.filtered_out = filtered_out;
             tx.execute(
                 "UPDATE feeds SET entries_total = entries_total + ?2, filtered_out = filtered_out + ?3,

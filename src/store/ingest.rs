@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::dedup::{content_hash, source_key};
 use crate::model::{RawEntry, WorkLink};
-use crate::tag::Tagger;
+use crate::tag::{Classification, Tagger};
 
 /// What one ingest did.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -55,7 +55,7 @@ fn nonempty(s: &Option<String>) -> Option<String> {
 }
 
 impl Fields {
-    fn from_entry(e: &RawEntry, now: i64) -> Fields {
+    pub(super) fn from_entry(e: &RawEntry, now: i64) -> Fields {
         Fields {
             doi: nonempty(&e.doi),
             pmid: nonempty(&e.pmid),
@@ -318,12 +318,16 @@ pub(super) fn ingest(
     entries: &[RawEntry],
     links: &[WorkLink],
     tagger: Option<&Tagger>,
+    verdicts: &[Classification],
     now: DateTime<Utc>,
 ) -> rusqlite::Result<IngestStats> {
     let now = now.timestamp();
     let mut stats = IngestStats::default();
     let mut touched: Vec<i64> = Vec::new();
-    for e in entries {
+    // Works whose tags must be computed here; a new work with a precomputed verdict
+    // (one per entry, from the pipeline) is tagged from it instead.
+    let mut to_tag: Vec<i64> = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
         let key = source_key(e);
         let hash = content_hash(e);
         let seen: Option<(i64, i64, String)> = tx
@@ -350,6 +354,7 @@ pub(super) fn ingest(
                 .execute(params![source_id, work, e.link, hash, now])?;
                 stats.updated += 1;
                 touched.push(work);
+                to_tag.push(work);
                 source_tags(tx, work, e)?;
             }
             None => {
@@ -357,11 +362,17 @@ pub(super) fn ingest(
                 let work = match resolve(tx, None, &incoming)? {
                     Some(w) => {
                         stats.merged += 1;
+                        to_tag.push(w);
                         w
                     }
                     None => {
                         stats.new += 1;
-                        insert(tx, &incoming)?
+                        let w = insert(tx, &incoming)?;
+                        match verdicts.get(i) {
+                            Some(v) if tagger.is_some() => super::tagging::write_verdict(tx, w, v)?,
+                            _ => to_tag.push(w),
+                        }
+                        w
                     }
                 };
                 tx.prepare_cached(
@@ -377,10 +388,16 @@ pub(super) fn ingest(
     }
     link_works(tx, &touched, links)?;
     if let Some(tagger) = tagger {
-        touched.sort_unstable();
-        touched.dedup();
-        for id in touched {
-            super::tagging::tag_work(tx, id, tagger)?;
+        to_tag.sort_unstable();
+        to_tag.dedup();
+        for id in to_tag {
+            // A later sighting in this ingest may have merged the work away.
+            let exists: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM entries WHERE id = ?1)")?
+                .query_row([id], |r| r.get(0))?;
+            if exists {
+                super::tagging::tag_work(tx, id, tagger)?;
+            }
         }
     }
     Ok(stats)

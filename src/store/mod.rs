@@ -18,7 +18,7 @@ pub use feeds::{Backfill, FeedRow, FeedUpdate, REDIRECTS_TO_MOVE, RunOutcome};
 pub use heartbeat::Heartbeat;
 pub use ingest::IngestStats;
 pub use read::{EntryDetail, EntrySummary, Evidence, Filters, Link, Sighting};
-pub use tagging::RetagStats;
+pub use tagging::{RetagStats, classify_entry};
 
 include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 

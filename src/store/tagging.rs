@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::ingest::{Fields, load};
 use super::{Result, Store};
-use crate::tag::{TagInput, Tagger};
+use crate::model::RawEntry;
+use crate::tag::{Classification, TagInput, Tagger};
 
 /// Category prefixes that carry structured data from API sources rather than keywords.
 const STRUCTURED: [&str; 6] = [
@@ -32,14 +33,9 @@ pub struct RetagStats {
 
 type TagRow = (Option<String>, Option<String>, Option<i64>, Option<i64>);
 
-/// Classifies one stored work and replaces its tagger-set tags when they changed.
-/// Returns (added, removed).
-pub(super) fn tag_work(
-    tx: &Transaction,
-    id: i64,
-    tagger: &Tagger,
-) -> rusqlite::Result<(usize, usize)> {
-    let f: Fields = load(tx, id)?;
+/// Classifies a work from the fields the store keeps: keywords are the categories that
+/// are not structured API data, and `condition:` categories are registered conditions.
+fn classify(tagger: &Tagger, f: &Fields) -> Classification {
     let keywords: Vec<String> = f
         .categories
         .iter()
@@ -52,14 +48,55 @@ pub(super) fn tag_work(
         .filter_map(|c| c.strip_prefix("condition:"))
         .map(str::to_owned)
         .collect();
-    let verdict = tagger.classify(&TagInput {
+    tagger.classify(&TagInput {
         title: &f.title,
         abstract_: &f.abstract_,
         mesh: &f.mesh,
         keywords: &keywords,
         publication_types: &f.publication_types,
         conditions: &conditions,
-    });
+    })
+}
+
+/// The verdict the store would reach for `e` were it stored as a new work. The
+/// pipeline computes it while parsing, on any core, so the single writer only writes.
+pub fn classify_entry(tagger: &Tagger, e: &RawEntry) -> Classification {
+    classify(tagger, &Fields::from_entry(e, 0))
+}
+
+/// Writes the tags of a verdict computed for a new work (nothing to compare with).
+pub(super) fn write_verdict(
+    tx: &Transaction,
+    id: i64,
+    verdict: &Classification,
+) -> rusqlite::Result<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for t in &verdict.tags {
+        let e = &t.evidence;
+        insert.execute(params![
+            id,
+            t.tag,
+            e.field,
+            e.phrase,
+            e.span[0] as i64,
+            e.span[1] as i64
+        ])?;
+    }
+    Ok(())
+}
+
+/// Classifies one stored work and replaces its tagger-set tags when they changed.
+/// Returns (added, removed).
+pub(super) fn tag_work(
+    tx: &Transaction,
+    id: i64,
+    tagger: &Tagger,
+) -> rusqlite::Result<(usize, usize)> {
+    let f: Fields = load(tx, id)?;
+    let verdict = classify(tagger, &f);
     let new: BTreeMap<String, TagRow> = verdict
         .tags
         .into_iter()

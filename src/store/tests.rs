@@ -62,6 +62,7 @@ fn ingest_links(
     s.record_run(
         feed,
         RunOutcome::Parsed {
+            verdicts: Vec::new(),
             links: links.to_vec(),
             info: info(),
             entries: entries.to_vec(),
@@ -325,6 +326,7 @@ fn an_unknown_feed_rolls_back_the_whole_run() {
     let r = s.record_run(
         "not-synced",
         RunOutcome::Parsed {
+            verdicts: Vec::new(),
             links: Vec::new(),
             info: info(),
             entries: vec![entry("1", "x")],
@@ -564,4 +566,86 @@ fn disable_trd_rules() -> String {
     }
     assert!(!out.is_empty(), "found no trd rules to disable");
     out
+}
+
+#[test]
+fn verdicts_computed_off_the_writer_give_the_same_tags_as_the_store() {
+    let tagger = std::sync::Arc::new(crate::tag::Tagger::builtin());
+    let mut entries = vec![
+        entry(
+            "1",
+            "  Esketamine nasal spray for treatment-resistant depression ",
+        ),
+        entry("2", "Ketamine for PTSD in veterans: a randomized trial"),
+        entry("3", "Same work as 1 by PMID"),
+    ];
+    entries[0].summary = Some("Adults with TRD were randomized to esketamine.".into());
+    entries[0].doi = Some("10.1/a".into());
+    entries[1].summary = Some(
+        "Veterans with post-traumatic stress disorder (PTSD) received ketamine infusions.".into(),
+    );
+    entries[1].categories = vec!["condition:PTSD".into(), "ketamine".into()];
+    // The third sighting bridges into the first work within the same ingest.
+    entries[2].doi = Some("10.1/a".into());
+    entries[2].summary = Some(
+        "Anxiety was measured as an outcome in adults with anxious depression given ketamine."
+            .into(),
+    );
+    let tags_of = |with_verdicts: bool| {
+        let (_d, mut s) = open();
+        s.set_tagger(tagger.clone());
+        let verdicts: Vec<_> = if with_verdicts {
+            entries
+                .iter()
+                .map(|e| crate::store::classify_entry(&tagger, e))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let now = Utc::now();
+        s.record_run(
+            "a",
+            RunOutcome::Parsed {
+                verdicts,
+                links: Vec::new(),
+                info: info(),
+                entries: entries.clone(),
+                filtered_out: 0,
+                validators: Default::default(),
+                http_status: 200,
+            },
+            FeedUpdate::new(
+                now,
+                NextDue {
+                    at: now,
+                    reason: String::new(),
+                },
+            ),
+        )
+        .unwrap();
+        let ids: Vec<i64> = s
+            .list(&Filters::default())
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        ids.into_iter()
+            .map(|id| {
+                let d = s.show(id).unwrap().unwrap();
+                let ev: Vec<_> = d
+                    .evidence
+                    .iter()
+                    .map(|e| (e.tag.clone(), e.field.clone(), e.phrase.clone(), e.span))
+                    .collect();
+                (d.summary.title, ev)
+            })
+            .collect::<Vec<_>>()
+    };
+    let with = tags_of(true);
+    assert_eq!(with, tags_of(false));
+    assert_eq!(with.len(), 2, "the bridged sighting merged: {with:?}");
+    assert!(
+        with.iter().any(|(_, ev)| ev.iter().any(|e| e.0 == "ptsd")),
+        "{with:?}"
+    );
 }

@@ -59,6 +59,7 @@ fn ingest(store: &mut Store, feed: &str, kind: Kind, entries: Vec<RawEntry>) {
         .record_run(
             feed,
             RunOutcome::Parsed {
+                verdicts: Vec::new(),
                 info,
                 entries,
                 links: Vec::new(),
