@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use ketlit::config::FeedConfig;
 use ketlit::model::{FeedInfo, Format, Kind, RawEntry};
-use ketlit::schedule::NextDue;
-use ketlit::store::{FeedUpdate, RunOutcome, Store};
+use ketlit::store::Store;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -438,32 +437,14 @@ fn build_query_db(path: &Path, n: usize) -> Duration {
                 }
             })
             .collect();
-        let now = Utc::now();
+        let info = FeedInfo {
+            title: None,
+            link: None,
+            format: Format::Rss2,
+            ttl_minutes: None,
+        };
         store
-            .record_run(
-                &format!("q{}", batch % 100),
-                RunOutcome::Parsed {
-                    verdicts: Vec::new(),
-                    info: FeedInfo {
-                        title: None,
-                        link: None,
-                        format: Format::Rss2,
-                        ttl_minutes: None,
-                    },
-                    entries,
-                    links: Vec::new(),
-                    filtered_out: 0,
-                    validators: Default::default(),
-                    http_status: 200,
-                },
-                FeedUpdate::new(
-                    now,
-                    NextDue {
-                        at: now,
-                        reason: "bench".into(),
-                    },
-                ),
-            )
+            .ingest_entries(&format!("q{}", batch % 100), info, entries, Vec::new())
             .expect("ingest");
     }
     start.elapsed()

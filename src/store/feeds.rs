@@ -271,6 +271,33 @@ impl Store {
         })
     }
 
+    /// Records a successful run of `feed` that delivered `entries` (and `links`) now,
+    /// with no validators and the feed due again at once: for imports, tests and the
+    /// benchmark, which have entries but no HTTP exchange behind them.
+    pub fn ingest_entries(
+        &mut self,
+        feed: &str,
+        info: FeedInfo,
+        entries: Vec<RawEntry>,
+        links: Vec<WorkLink>,
+    ) -> Result<ingest::IngestStats> {
+        let now = Utc::now();
+        let outcome = RunOutcome::Parsed {
+            info,
+            entries,
+            links,
+            verdicts: Vec::new(),
+            filtered_out: 0,
+            validators: Validators::default(),
+            http_status: 200,
+        };
+        let due = NextDue {
+            at: now,
+            reason: "entries stored directly".into(),
+        };
+        self.record_run(feed, outcome, FeedUpdate::new(now, due))
+    }
+
     /// Names of the feeds due at `now`: configured, enabled, not disabled by the
     /// server, and with `next_due_at` passed; the most overdue first.
     pub fn due_feeds(&self, now: DateTime<Utc>) -> Result<Vec<String>> {

@@ -58,27 +58,8 @@ fn ingest_links(
     entries: &[RawEntry],
     links: &[WorkLink],
 ) -> IngestStats {
-    let now = Utc::now();
-    s.record_run(
-        feed,
-        RunOutcome::Parsed {
-            verdicts: Vec::new(),
-            links: links.to_vec(),
-            info: info(),
-            entries: entries.to_vec(),
-            filtered_out: 0,
-            validators: Default::default(),
-            http_status: 200,
-        },
-        FeedUpdate::new(
-            now,
-            NextDue {
-                at: now,
-                reason: "test".into(),
-            },
-        ),
-    )
-    .unwrap()
+    s.ingest_entries(feed, info(), entries.to_vec(), links.to_vec())
+        .unwrap()
 }
 
 #[test]
@@ -322,26 +303,7 @@ fn a_failed_run_rolls_back_nothing_and_counts_errors() {
 #[test]
 fn an_unknown_feed_rolls_back_the_whole_run() {
     let (_d, mut s) = open();
-    let now = Utc::now();
-    let r = s.record_run(
-        "not-synced",
-        RunOutcome::Parsed {
-            verdicts: Vec::new(),
-            links: Vec::new(),
-            info: info(),
-            entries: vec![entry("1", "x")],
-            filtered_out: 0,
-            validators: Default::default(),
-            http_status: 200,
-        },
-        FeedUpdate::new(
-            now,
-            NextDue {
-                at: now,
-                reason: String::new(),
-            },
-        ),
-    );
+    let r = s.ingest_entries("not-synced", info(), vec![entry("1", "x")], Vec::new());
     assert!(r.is_err());
     assert_eq!(s.count_entries().unwrap(), 0);
 }

@@ -11,8 +11,7 @@ use std::path::Path;
 use chrono::{Duration, TimeZone, Utc};
 use ketlit::config::FeedConfig;
 use ketlit::model::{Kind, RawEntry};
-use ketlit::schedule::NextDue;
-use ketlit::store::{FeedUpdate, RunOutcome, Store};
+use ketlit::store::Store;
 
 /// Title of the entry full of LaTeX and XML specials.
 pub const NASTY_TITLE: &str =
@@ -48,7 +47,6 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn ingest(store: &mut Store, feed: &str, kind: Kind, entries: Vec<RawEntry>) {
-    let now = Utc::now();
     let info = ketlit::model::FeedInfo {
         title: Some(format!("{feed} title")),
         link: None,
@@ -56,25 +54,7 @@ fn ingest(store: &mut Store, feed: &str, kind: Kind, entries: Vec<RawEntry>) {
         ttl_minutes: None,
     };
     store
-        .record_run(
-            feed,
-            RunOutcome::Parsed {
-                verdicts: Vec::new(),
-                info,
-                entries,
-                links: Vec::new(),
-                filtered_out: 0,
-                validators: Default::default(),
-                http_status: 200,
-            },
-            FeedUpdate::new(
-                now,
-                NextDue {
-                    at: now,
-                    reason: "test".into(),
-                },
-            ),
-        )
+        .ingest_entries(feed, info, entries, Vec::new())
         .unwrap();
 }
 
