@@ -3,30 +3,28 @@
 
 #[path = "common/http_server.rs"]
 mod http_server;
+#[path = "common/test_home.rs"]
+mod test_home;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use http_server::{Reply, Request, Routes, TestServer};
 use serde_json::Value;
+use test_home::TestHome;
 
-struct Env {
-    dir: tempfile::TempDir,
+struct Env(TestHome);
+
+impl std::ops::Deref for Env {
+    type Target = TestHome;
+    fn deref(&self) -> &TestHome {
+        &self.0
+    }
 }
 
 impl Env {
     fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("data/ketlit.db")
-    }
-
-    fn config(&self) -> PathBuf {
-        self.dir.path().join("config.toml")
+        Env(TestHome::new())
     }
 
     /// Writes a config holding only `feeds` (name, url, extra TOML lines).
@@ -40,38 +38,6 @@ impl Env {
             ));
         }
         std::fs::write(self.config(), text).unwrap();
-    }
-
-    /// Runs the binary off the async runtime (the test server lives on it).
-    async fn run(&self, args: &[&str]) -> Output {
-        let (db, config, home) = (self.db(), self.config(), self.dir.path().to_path_buf());
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        tokio::task::spawn_blocking(move || {
-            assert_cmd::Command::cargo_bin("ketlit")
-                .unwrap()
-                .args(&args)
-                .env("KETLIT_DB", db)
-                .env("KETLIT_CONFIG", config)
-                .env("HOME", home)
-                .env_remove("XDG_CONFIG_HOME")
-                .env_remove("XDG_DATA_HOME")
-                .env_remove("RUST_LOG")
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap()
-    }
-
-    async fn json(&self, args: &[&str]) -> Value {
-        let out = self.run(args).await;
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
     }
 }
 

@@ -3,8 +3,9 @@
 
 #[path = "common/http_server.rs"]
 mod http_server;
+#[path = "common/test_home.rs"]
+mod test_home;
 
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,8 +13,7 @@ use std::time::{Duration, Instant};
 
 use http_server::{Reply, Routes, TestServer, Wire};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_ketlit");
+use test_home::TestHome;
 
 /// A small RSS 2.0 feed whose items depend on `n`, so each version is new content.
 fn rss(n: usize, items: usize) -> Vec<u8> {
@@ -31,23 +31,18 @@ fn rss(n: usize, items: usize) -> Vec<u8> {
     s.into_bytes()
 }
 
-struct Env {
-    dir: tempfile::TempDir,
+struct Env(TestHome);
+
+impl std::ops::Deref for Env {
+    type Target = TestHome;
+    fn deref(&self) -> &TestHome {
+        &self.0
+    }
 }
 
 impl Env {
     fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("ketlit.db")
-    }
-
-    fn config(&self) -> PathBuf {
-        self.dir.path().join("config.toml")
+        Env(TestHome::new())
     }
 
     /// A config with a one-second tick and the given feeds (name, url, schedule).
@@ -70,14 +65,10 @@ impl Env {
         std::fs::write(self.config(), text).unwrap();
     }
 
+    /// The binary, logging each refresh (the tests read the daemon's log).
     fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .env("KETLIT_DB", self.db())
-            .env("KETLIT_CONFIG", self.config())
-            .env("HOME", self.dir.path())
-            .env("RUST_LOG", "ketlit=info")
-            .stdin(Stdio::null());
+        let mut c = self.0.command(args);
+        c.env("RUST_LOG", "ketlit=info");
         c
     }
 
@@ -111,14 +102,6 @@ impl Env {
             assert!(Instant::now() < end, "daemon not up within 15 s");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-    }
-
-    /// Runs a CLI command to completion off the async runtime.
-    async fn run(&self, args: &[&str]) -> std::process::Output {
-        let mut c = self.command(args);
-        tokio::task::spawn_blocking(move || c.output().unwrap())
-            .await
-            .unwrap()
     }
 
     async fn feeds(&self) -> Value {

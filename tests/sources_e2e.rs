@@ -4,8 +4,9 @@
 
 #[path = "common/http_server.rs"]
 mod http_server;
+#[path = "common/test_home.rs"]
+mod test_home;
 
-use std::path::PathBuf;
 use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,49 +14,29 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::{Days, Utc};
 use http_server::{Reply, Request, Routes, TestServer};
 use serde_json::{Value, json};
+use test_home::TestHome;
 
 const DOI: &str = "10.1038/s41380-024-02501-1";
 
-struct Env {
-    dir: tempfile::TempDir,
+struct Env(TestHome);
+
+impl std::ops::Deref for Env {
+    type Target = TestHome;
+    fn deref(&self) -> &TestHome {
+        &self.0
+    }
 }
 
 impl Env {
+    /// A home whose config holds `feeds` (TOML) and polite test settings.
     fn new(feeds: &str) -> Env {
-        let dir = tempfile::tempdir().unwrap();
+        let home = TestHome::new();
         let text = format!(
             "include_builtin_feeds = false\n[http]\nper_host_interval_ms = 0\n\
              [pubmed]\ntool = \"ketlit-test\"\nemail = \"test@example.org\"\n{feeds}"
         );
-        std::fs::write(dir.path().join("config.toml"), text).unwrap();
-        Env { dir }
-    }
-
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("k.db")
-    }
-
-    async fn run(&self, args: &[&str]) -> Output {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_ketlit"));
-        c.args(args)
-            .env("KETLIT_DB", self.db())
-            .env("KETLIT_CONFIG", self.dir.path().join("config.toml"))
-            .env("HOME", self.dir.path())
-            .env_remove("NCBI_API_KEY")
-            .env_remove("RUST_LOG");
-        tokio::task::spawn_blocking(move || c.output().unwrap())
-            .await
-            .unwrap()
-    }
-
-    async fn json(&self, args: &[&str]) -> Value {
-        let out = self.run(args).await;
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        std::fs::write(home.config(), text).unwrap();
+        Env(home)
     }
 }
 
