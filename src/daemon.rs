@@ -299,6 +299,9 @@ pub async fn run(config_flag: Option<PathBuf>, cfg: Config, store: Store) -> any
                 if let Ok(name) = done {
                     d.in_flight.remove(&name);
                 }
+                if d.tasks.is_empty() {
+                    d.ctx.flush_index().await;
+                }
             }
             _ = hup.recv() => d.reload().await,
             _ = term.recv() => break,
@@ -317,7 +320,8 @@ pub async fn run(config_flag: Option<PathBuf>, cfg: Config, store: Store) -> any
     }
     let drained = async { while d.tasks.join_next().await.is_some() {} };
     tokio::select! {
-        () = drained => {}
+        // Feeds abandoned below leave their entries queued for the next writer.
+        () = drained => d.ctx.flush_index().await,
         () = tokio::time::sleep(grace) => {
             tracing::warn!("stopping: abandoning feeds still in flight after {} s; their writes roll back", grace.as_secs());
         }

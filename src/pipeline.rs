@@ -21,6 +21,11 @@ use crate::store::classify_entry;
 use crate::store::{FeedUpdate, IngestStats, RunOutcome, Store, StoreError};
 use crate::tag::{Classification, Tagger};
 
+/// Entries a writer lets wait for the full-text index before indexing them in one
+/// batch (see `Store::set_index_batch`): about 30 MB of text, flushed well before the
+/// FTS5 in-memory hash would spill anyway.
+pub const INDEX_BATCH: usize = 20_000;
+
 /// What the pipeline needs: one HTTP client and the database.
 #[derive(Clone)]
 pub struct Ctx {
@@ -29,6 +34,9 @@ pub struct Ctx {
     pub config: Arc<Config>,
     /// Judges relevance for feeds with `relevant_only` (the store tags with its own copy).
     pub tagger: Arc<Tagger>,
+    /// Parsing and classifying run at most this many at a time, one fewer than the
+    /// cores, so the single writer (the pass's bottleneck) always has a core of its own.
+    pub cpu: Arc<tokio::sync::Semaphore>,
 }
 
 /// How one feed's refresh ended.
@@ -53,11 +61,16 @@ impl Ctx {
         let fetcher = Fetcher::new(&config.http.settings())?;
         let tagger = Arc::new(config.tagger()?);
         store.set_tagger(tagger.clone());
+        store.set_index_batch(INDEX_BATCH);
         Ok(Ctx {
             fetcher,
             store: Arc::new(Mutex::new(store)),
             config: Arc::new(config),
             tagger,
+            cpu: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism()
+                    .map_or(1, |n| n.get().saturating_sub(1).max(1)),
+            )),
         })
     }
 
@@ -75,7 +88,16 @@ impl Ctx {
             store: self.store.clone(),
             config: Arc::new(config),
             tagger,
+            cpu: self.cpu.clone(),
         })
+    }
+
+    /// Indexes for search what the writes since the last flush left waiting. Runs
+    /// when a burst of writes ends (a pass, a backfill, the daemon's feeds in flight).
+    pub async fn flush_index(&self) {
+        if let Err(e) = self.with_store(|s| s.flush_index()).await {
+            tracing::error!("indexing new entries for search: {e}");
+        }
     }
 
     fn backoff_base(&self) -> Duration {
@@ -221,7 +243,9 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
         }) => {
             let feed_cfg = feed.clone();
             let tagger = ctx.tagger.clone();
+            let permit = ctx.cpu.clone().acquire_owned().await;
             let parsed = tokio::task::spawn_blocking(move || {
+                let _permit = permit;
                 crate::parse::parse_document(
                     &body,
                     content_type.as_deref(),
@@ -398,6 +422,17 @@ pub async fn backfill(
     ctx: &Ctx,
     feed: &FeedConfig,
     since: NaiveDate,
+    on_page: impl FnMut(&BackfillProgress),
+) -> Result<BackfillProgress, String> {
+    let result = backfill_pages(ctx, feed, since, on_page).await;
+    ctx.flush_index().await;
+    result
+}
+
+async fn backfill_pages(
+    ctx: &Ctx,
+    feed: &FeedConfig,
+    since: NaiveDate,
     mut on_page: impl FnMut(&BackfillProgress),
 ) -> Result<BackfillProgress, String> {
     let name = feed.name.clone();
@@ -540,5 +575,6 @@ pub async fn run_pass(
         on_done(&r);
         reports.push(r);
     }
+    ctx.flush_index().await;
     reports
 }

@@ -55,6 +55,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             tagger: None,
+            index_batch: 1,
         };
         store
             .conn
@@ -74,6 +75,7 @@ impl Store {
                 ),
             });
         }
+        super::rank::register(&store.conn).map_err(|e| store.err(e))?;
         Ok(store)
     }
 

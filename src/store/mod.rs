@@ -5,6 +5,7 @@ mod export;
 mod feeds;
 mod heartbeat;
 mod ingest;
+mod rank;
 mod read;
 mod tagging;
 
@@ -43,6 +44,11 @@ pub struct Store {
     /// Tags every work an ingest touches. Only writers need one (it takes ~50 ms to
     /// build), so readers open the store without.
     tagger: Option<std::sync::Arc<crate::tag::Tagger>>,
+    /// Queued rows are indexed for full-text search once this many wait (1: at every
+    /// write). A pass raises it and flushes at its end: indexing one large batch costs a
+    /// fraction of indexing each feed's entries separately, as every flush writes a new
+    /// FTS5 segment that later has to be merged.
+    index_batch: usize,
 }
 
 impl Store {
@@ -67,10 +73,12 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             tagger: None,
+            index_batch: 1,
         };
         store
             .configure()
             .and_then(|()| store.migrate())
+            .and_then(|()| rank::register(&store.conn).map_err(|e| store.err(e)))
             .map_err(|e| match e {
                 StoreError::Sqlite { source, .. } if is_not_a_db(&source) => StoreError::Other {
                     path: shown.clone(),
@@ -169,6 +177,20 @@ impl Store {
         &self.conn
     }
 
+    /// Defers full-text indexing until `rows` entries wait (see `index_batch`); call
+    /// [`Store::flush_index`] when the burst of writes ends.
+    pub fn set_index_batch(&mut self, rows: usize) {
+        self.index_batch = rows.max(1);
+    }
+
+    /// Indexes every entry still waiting for the full-text index.
+    pub fn flush_index(&mut self) -> Result<()> {
+        let batch = std::mem::replace(&mut self.index_batch, 1);
+        let r = self.write(|_| Ok(()));
+        self.index_batch = batch;
+        r
+    }
+
     /// Runs `f` in one write transaction: committed if it succeeds, rolled back if not.
     pub(crate) fn write<T>(
         &mut self,
@@ -186,8 +208,9 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(err)?;
+        let batch = self.index_batch;
         let value = f(&tx)
-            .and_then(|v| index_pending(&tx).map(|()| v))
+            .and_then(|v| index_pending(&tx, batch).map(|()| v))
             .map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(value)
@@ -203,11 +226,15 @@ impl Store {
 
 /// Brings the full-text index up to date with the rows the triggers queued, in three
 /// bulk statements (see migrations/0001_init.sql for why not row by row).
-fn index_pending(tx: &rusqlite::Transaction) -> rusqlite::Result<()> {
-    let pending: bool = tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM fts_pending)")?
-        .query_row([], |r| r.get(0))?;
-    if !pending {
+fn index_pending(tx: &rusqlite::Transaction, batch: usize) -> rusqlite::Result<()> {
+    let pending: i64 = if batch <= 1 {
+        tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM fts_pending)")?
+            .query_row([], |r| r.get(0))?
+    } else {
+        tx.prepare_cached("SELECT count(*) FROM fts_pending")?
+            .query_row([], |r| r.get(0))?
+    };
+    if pending == 0 || (pending as usize) < batch {
         return Ok(());
     }
     tx.execute_batch(

@@ -1,5 +1,5 @@
-//! Read queries: `list` (newest first), `search` (FTS5, bm25 weighted to the title)
-//! and `show`, with the shared filters.
+//! Read queries: `list` (newest first), `search` (FTS5 matching, BM25 ranking weighted
+//! to the title) and `show`, with the shared filters.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, ToSql, params};
@@ -132,6 +132,11 @@ pub(super) fn conditions(f: &Filters) -> (String, Vec<Box<dyn ToSql>>) {
     (sql, args)
 }
 
+/// How many of the newest matches `search` ranks when it has a limit: enough that
+/// a query matching fewer is ranked exactly, few enough that ranking stays within
+/// interactive latency on a million entries.
+pub const RANK_WINDOW: usize = 2_000;
+
 pub(super) fn limit_clause(f: &Filters) -> String {
     f.limit.map_or(String::new(), |n| format!(" LIMIT {n}"))
 }
@@ -150,31 +155,67 @@ impl Store {
 
     /// Full-text search over title, abstract, authors and journal, best match first.
     /// `query` is the user's query (see [`crate::query::fts_query`]).
+    ///
+    /// With a limit, the candidates are the [`RANK_WINDOW`] (or `limit`, if larger)
+    /// most recently stored matches that pass the filters, ranked by BM25 (see
+    /// [`super::rank`]); a query that matches fewer is ranked whole. Without a limit
+    /// every match is ranked. Ties go to the newer entry.
     pub fn search(&self, query: &str, f: &Filters) -> Result<Vec<EntrySummary>> {
         let Some(fts) = crate::query::fts_query(query) else {
             return Ok(Vec::new());
         };
         let (cond, mut args) = conditions(f);
         args.insert(0, Box::new(fts));
-        // bm25 weights by column: title, abstract, authors, journal. Ranking happens inside
-        // FTS5 on its own index; entries are read only for the rows that survive: joining
-        // every match to `entries` first made a common word cost a read of the whole table.
-        let ranked = "SELECT rowid AS id, bm25(entries_fts, 10.0, 1.0, 3.0, 2.0) AS score
-                      FROM entries_fts WHERE entries_fts MATCH ?";
-        let sql = if cond.is_empty() {
-            format!(
-                "SELECT {SUMMARY_COLUMNS} FROM ({ranked} ORDER BY score{}) m
-                 JOIN entries e ON e.id = m.id ORDER BY m.score, e.sort_at DESC",
-                limit_clause(f)
-            )
-        } else {
-            format!(
-                "SELECT {SUMMARY_COLUMNS} FROM ({ranked}) m JOIN entries e ON e.id = m.id
-                 WHERE 1 = 1{cond} ORDER BY m.score, e.sort_at DESC{}",
-                limit_clause(f)
-            )
+        let window = f
+            .limit
+            .map_or(String::new(), |n| format!(" LIMIT {}", n.max(RANK_WINDOW)));
+        // The FTS5 cursor drives the join, newest rowid first, so a window stops the
+        // scan early; the filters are checked per candidate.
+        let sql = format!(
+            "SELECT e.id, e.sort_at, {hits}(entries_fts) FROM entries_fts
+             JOIN entries e ON e.id = entries_fts.rowid
+             WHERE entries_fts MATCH ?{cond} ORDER BY entries_fts.rowid DESC{window}",
+            hits = super::rank::HITS
+        );
+        let run = || -> rusqlite::Result<Vec<EntrySummary>> {
+            let mut st = self.conn.prepare(&sql)?;
+            let params: Vec<&dyn ToSql> = args.iter().map(|a| a.as_ref()).collect();
+            let mut keys: Vec<(i64, i64)> = Vec::new();
+            let mut hits: Vec<super::rank::Hits> = Vec::new();
+            let mut rows = st.query(params.as_slice())?;
+            while let Some(r) = rows.next()? {
+                let blob: Vec<u8> = r.get(2)?;
+                let h = super::rank::Hits::decode(&blob).ok_or_else(|| {
+                    rusqlite::Error::InvalidColumnType(
+                        2,
+                        super::rank::HITS.into(),
+                        rusqlite::types::Type::Blob,
+                    )
+                })?;
+                keys.push((r.get(0)?, r.get(1)?));
+                hits.push(h);
+            }
+            let scores = super::rank::bm25(&hits);
+            let mut order: Vec<usize> = (0..keys.len()).collect();
+            order.sort_by(|&a, &b| {
+                scores[b]
+                    .total_cmp(&scores[a])
+                    .then(keys[b].1.cmp(&keys[a].1))
+                    .then(keys[b].0.cmp(&keys[a].0))
+            });
+            order.truncate(f.limit.unwrap_or(usize::MAX));
+            let mut one = self.conn.prepare_cached(&format!(
+                "SELECT {SUMMARY_COLUMNS} FROM entries e WHERE e.id = ?1"
+            ))?;
+            let mut out = Vec::with_capacity(order.len());
+            for i in order {
+                let mut s = one.query_row([keys[i].0], summary_from_row)?;
+                self.decorate(&mut s)?;
+                out.push(s);
+            }
+            Ok(out)
         };
-        self.summaries(&sql, &args)
+        run().map_err(|e| self.err(e))
     }
 
     fn summaries(&self, sql: &str, args: &[Box<dyn ToSql>]) -> Result<Vec<EntrySummary>> {
