@@ -37,6 +37,8 @@ pub struct Ctx {
     /// Parsing and classifying run at most this many at a time, one fewer than the
     /// cores, so the single writer (the pass's bottleneck) always has a core of its own.
     pub cpu: Arc<tokio::sync::Semaphore>,
+    /// Checkpoints the write-ahead log off the writer while any copy of this lives.
+    _checkpointer: Arc<crate::store::Checkpointer>,
 }
 
 /// How one feed's refresh ended.
@@ -62,11 +64,13 @@ impl Ctx {
         let tagger = Arc::new(config.tagger()?);
         store.set_tagger(tagger.clone());
         store.set_index_batch(INDEX_BATCH);
+        let checkpointer = Arc::new(store.spawn_checkpointer()?);
         Ok(Ctx {
             fetcher,
             store: Arc::new(Mutex::new(store)),
             config: Arc::new(config),
             tagger,
+            _checkpointer: checkpointer,
             cpu: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism()
                     .map_or(1, |n| n.get().saturating_sub(1).max(1)),
@@ -89,6 +93,7 @@ impl Ctx {
             config: Arc::new(config),
             tagger,
             cpu: self.cpu.clone(),
+            _checkpointer: self._checkpointer.clone(),
         })
     }
 
@@ -515,8 +520,13 @@ async fn record(
     update: FeedUpdate,
 ) -> Result<IngestStats, StoreError> {
     let name = feed.name.clone();
-    ctx.with_store(move |s| s.record_run(&name, outcome, update))
-        .await
+    // The outcome comes back to be freed here: its entries were allocated by a parse
+    // thread, and freeing them on the writer made it wait on that thread's allocator.
+    let (stats, outcome) = ctx
+        .with_store(move |s| Ok((s.record_run(&name, &outcome, update), outcome)))
+        .await?;
+    drop(outcome);
+    stats
 }
 
 struct Failure {

@@ -196,7 +196,7 @@ impl Store {
     pub fn record_run(
         &mut self,
         feed: &str,
-        outcome: RunOutcome,
+        outcome: &RunOutcome,
         update: FeedUpdate,
     ) -> Result<ingest::IngestStats> {
         let tagger = self.tagger.clone();
@@ -215,8 +215,8 @@ impl Store {
                     validators,
                     http_status,
                 } => {
-                    stats = ingest::ingest(tx, id, &entries, &links, tagger.as_deref(), &verdicts, update.now)?;
-                    stats.filtered_out = filtered_out;
+                    stats = ingest::ingest(tx, id, entries, links, tagger.as_deref(), verdicts, update.now)?;
+                    stats.filtered_out = *filtered_out;
                     let format = serde_json::to_value(info.format)
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_owned));
@@ -238,7 +238,7 @@ impl Store {
                             due.0,
                             due.1,
                             stats.new_sightings as i64,
-                            filtered_out as i64
+                            *filtered_out as i64
                         ],
                     )?;
                 }
@@ -295,7 +295,7 @@ impl Store {
             at: now,
             reason: "entries stored directly".into(),
         };
-        self.record_run(feed, outcome, FeedUpdate::new(now, due))
+        self.record_run(feed, &outcome, FeedUpdate::new(now, due))
     }
 
     /// Names of the feeds due at `now`: configured, enabled, not disabled by the

@@ -164,16 +164,17 @@ pub(super) fn load(tx: &Transaction, id: i64) -> rusqlite::Result<Fields> {
         .query_row([id], Fields::from_row)
 }
 
-const WORK_COLUMNS: &str = "doi = :doi, pmid = :pmid, pmcid = :pmcid, nct_id = :nct_id, title = :title,
-    abstract = :abstract, authors = :authors, journal = :journal, link = :link,
-    published_at = :published_at, updated_at = :updated_at, first_seen_at = :first_seen_at,
-    sort_at = :sort_at, categories = :categories, mesh = :mesh, publication_types = :publication_types";
+const WORK_COLUMNS: &str = "doi = ?1, pmid = ?2, pmcid = ?3, nct_id = ?4, title = ?5,
+    abstract = ?6, authors = ?7, journal = ?8, link = ?9, published_at = ?10, updated_at = ?11,
+    first_seen_at = ?12, sort_at = ?13, categories = ?14, mesh = ?15, publication_types = ?16";
 
-/// Binds every stored field of `f` by name (plus `extra`) and runs `run` with them.
+/// Binds every stored field of `f` as ?1..?16 (in [`WORK_COLUMNS`] order), then
+/// `extra` from ?17, and runs `run` with them. Positional, not named: resolving names
+/// was a measurable share of every insert.
 fn with_params<T>(
     f: &Fields,
-    extra: &[(&str, &dyn ToSql)],
-    run: impl FnOnce(&[(&str, &dyn ToSql)]) -> rusqlite::Result<T>,
+    extra: &[&dyn ToSql],
+    run: impl FnOnce(&[&dyn ToSql]) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<T> {
     let (authors, sort_at) = (f.authors.join("\n"), f.sort_at());
     let lists = [
@@ -181,23 +182,23 @@ fn with_params<T>(
         json(&f.mesh),
         json(&f.publication_types),
     ];
-    let mut p: Vec<(&str, &dyn ToSql)> = vec![
-        (":doi", &f.doi),
-        (":pmid", &f.pmid),
-        (":pmcid", &f.pmcid),
-        (":nct_id", &f.nct_id),
-        (":title", &f.title),
-        (":abstract", &f.abstract_),
-        (":authors", &authors),
-        (":journal", &f.journal),
-        (":link", &f.link),
-        (":published_at", &f.published),
-        (":updated_at", &f.updated),
-        (":first_seen_at", &f.first_seen),
-        (":sort_at", &sort_at),
-        (":categories", &lists[0]),
-        (":mesh", &lists[1]),
-        (":publication_types", &lists[2]),
+    let mut p: Vec<&dyn ToSql> = vec![
+        &f.doi,
+        &f.pmid,
+        &f.pmcid,
+        &f.nct_id,
+        &f.title,
+        &f.abstract_,
+        &authors,
+        &f.journal,
+        &f.link,
+        &f.published,
+        &f.updated,
+        &f.first_seen,
+        &sort_at,
+        &lists[0],
+        &lists[1],
+        &lists[2],
     ];
     p.extend_from_slice(extra);
     run(&p)
@@ -208,17 +209,16 @@ fn insert(tx: &Transaction, f: &Fields) -> rusqlite::Result<i64> {
         tx.prepare_cached(
             "INSERT INTO entries (doi, pmid, pmcid, nct_id, title, abstract, authors, journal, link,
                  published_at, updated_at, first_seen_at, sort_at, categories, mesh, publication_types)
-             VALUES (:doi, :pmid, :pmcid, :nct_id, :title, :abstract, :authors, :journal, :link,
-                 :published_at, :updated_at, :first_seen_at, :sort_at, :categories, :mesh, :publication_types)
-             RETURNING id",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )?
-        .query_row(p, |r| r.get(0))
-    })
+        .execute(p)
+    })?;
+    Ok(tx.last_insert_rowid())
 }
 
 fn save(tx: &Transaction, id: i64, f: &Fields) -> rusqlite::Result<()> {
-    with_params(f, &[(":id", &id)], |p| {
-        tx.prepare_cached(&format!("UPDATE entries SET {WORK_COLUMNS} WHERE id = :id"))?
+    with_params(f, &[&id], |p| {
+        tx.prepare_cached(&format!("UPDATE entries SET {WORK_COLUMNS} WHERE id = ?17"))?
             .execute(p)
             .map(drop)
     })

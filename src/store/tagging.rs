@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Transaction, params};
+use rusqlite::Transaction;
 use serde::Serialize;
 
 use super::ingest::{Fields, load};
@@ -70,20 +70,38 @@ pub(super) fn write_verdict(
     id: i64,
     verdict: &Classification,
 ) -> rusqlite::Result<()> {
-    let mut insert = tx.prepare_cached(
-        "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for t in &verdict.tags {
-        let e = &t.evidence;
-        insert.execute(params![
-            id,
-            t.tag,
-            e.field,
-            e.phrase,
-            e.span[0] as i64,
-            e.span[1] as i64
-        ])?;
+    let rows: Vec<TagRow> = verdict
+        .tags
+        .iter()
+        .map(|t| {
+            let e = &t.evidence;
+            (
+                Some(e.field.clone()),
+                Some(e.phrase.clone()),
+                Some(e.span[0] as i64),
+                Some(e.span[1] as i64),
+            )
+        })
+        .collect();
+    let tags: Vec<&str> = verdict.tags.iter().map(|t| t.tag.as_str()).collect();
+    insert_tags(tx, id, &tags, &rows)
+}
+
+/// Inserts `tags[i]` with evidence `rows[i]` for work `id`, several rows a statement:
+/// a work carries a handful of tags, and one statement each was a tenth of ingest.
+fn insert_tags(tx: &Transaction, id: i64, tags: &[&str], rows: &[TagRow]) -> rusqlite::Result<()> {
+    const CHUNK: usize = 8;
+    for (tags, rows) in tags.chunks(CHUNK).zip(rows.chunks(CHUNK)) {
+        let values = vec!["(?, ?, ?, ?, ?, ?)"; tags.len()].join(", ");
+        let mut st = tx.prepare_cached(&format!(
+            "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
+             VALUES {values}"
+        ))?;
+        let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(tags.len() * 6);
+        for (tag, (field, phrase, a, b)) in tags.iter().zip(rows) {
+            params.extend_from_slice(&[&id, tag, field, phrase, a, b]);
+        }
+        st.execute(params.as_slice())?;
     }
     Ok(())
 }
@@ -126,13 +144,9 @@ pub(super) fn tag_work(
     let removed = old.keys().filter(|k| !new.contains_key(*k)).count();
     tx.prepare_cached("DELETE FROM tags WHERE entry_id = ?1 AND field IS NOT 'source'")?
         .execute([id])?;
-    let mut insert = tx.prepare_cached(
-        "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for (tag, (field, phrase, a, b)) in &new {
-        insert.execute(params![id, tag, field, phrase, a, b])?;
-    }
+    let tags: Vec<&str> = new.keys().map(String::as_str).collect();
+    let rows: Vec<TagRow> = new.values().cloned().collect();
+    insert_tags(tx, id, &tags, &rows)?;
     Ok((added, removed))
 }
 

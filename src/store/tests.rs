@@ -282,7 +282,7 @@ fn a_failed_run_rolls_back_nothing_and_counts_errors() {
     for _ in 0..2 {
         s.record_run(
             "a",
-            RunOutcome::Failed {
+            &RunOutcome::Failed {
                 error: "HTTP 500".into(),
                 http_status: Some(500),
             },
@@ -567,7 +567,7 @@ fn verdicts_computed_off_the_writer_give_the_same_tags_as_the_store() {
         let now = Utc::now();
         s.record_run(
             "a",
-            RunOutcome::Parsed {
+            &RunOutcome::Parsed {
                 verdicts,
                 links: Vec::new(),
                 info: info(),
@@ -688,4 +688,67 @@ fn deferred_indexing_is_searchable_after_a_flush() {
     assert_eq!(s.search("axolotl", &Filters::default()).unwrap().len(), 1);
     ingest(&mut s, "b", &[entry("d3", "Unrelated")]);
     assert_eq!(s.search("axolotl", &Filters::default()).unwrap().len(), 2);
+}
+
+#[test]
+fn the_deferred_index_follows_updates_and_merges_made_before_and_after_a_flush() {
+    let (_d, mut s) = open();
+    s.set_index_batch(1_000);
+    let with = |guid: &str, doi: Option<&str>, pmid: Option<&str>, abstract_: &str| {
+        let mut e = entry(guid, "Gecko infusion trial");
+        e.doi = doi.map(str::to_owned);
+        e.pmid = pmid.map(str::to_owned);
+        e.summary = Some(abstract_.into());
+        e
+    };
+    // Inserted, then given a longer abstract, before anything was indexed.
+    ingest(&mut s, "a", &[with("g1", Some("10.1/g"), None, "short")]);
+    ingest(
+        &mut s,
+        "b",
+        &[with(
+            "g2",
+            Some("10.1/g"),
+            None,
+            "a longer salamander abstract",
+        )],
+    );
+    // Two works that a later sighting turns out to be one, one of them indexed first.
+    ingest(&mut s, "a", &[with("h1", Some("10.1/h"), None, "newt")]);
+    s.flush_index().unwrap();
+    ingest(&mut s, "b", &[with("h2", None, Some("777"), "newt")]);
+    ingest(
+        &mut s,
+        "c",
+        &[with(
+            "h3",
+            Some("10.1/h"),
+            Some("777"),
+            "newt and a much longer axolotl abstract",
+        )],
+    );
+    s.flush_index().unwrap();
+    let ids = |q: &str| -> Vec<i64> {
+        s.search(q, &Filters::default())
+            .unwrap()
+            .iter()
+            .map(|h| h.id)
+            .collect()
+    };
+    assert_eq!(ids("salamander").len(), 1);
+    assert!(ids("short").is_empty());
+    assert_eq!(ids("axolotl").len(), 1);
+    assert_eq!(ids("newt"), ids("axolotl"));
+    assert_eq!(ids("gecko").len(), 2);
+    let pending: i64 = s
+        .connection()
+        .query_row("SELECT count(*) FROM fts_pending", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pending, 0);
+    s.connection()
+        .execute(
+            "INSERT INTO entries_fts (entries_fts, rank) VALUES ('integrity-check', 0)",
+            [],
+        )
+        .unwrap();
 }
