@@ -135,7 +135,7 @@ pub(super) fn conditions(f: &Filters) -> (String, Vec<Box<dyn ToSql>>) {
 /// How many of the newest matches `search` ranks when it has a limit: enough that
 /// a query matching fewer is ranked exactly, few enough that ranking stays within
 /// interactive latency on a million entries.
-pub const RANK_WINDOW: usize = 2_000;
+pub const RANK_WINDOW: usize = 1_000;
 
 pub(super) fn limit_clause(f: &Filters) -> String {
     f.limit.map_or(String::new(), |n| format!(" LIMIT {n}"))
