@@ -22,8 +22,8 @@ use crate::store::{FeedUpdate, IngestStats, RunOutcome, Store, StoreError};
 use crate::tag::{Classification, Tagger};
 
 /// Entries a writer lets wait for the full-text index before indexing them in one
-/// batch (see `Store::set_index_batch`): about 30 MB of text, flushed well before the
-/// FTS5 in-memory hash would spill anyway.
+/// batch (see `Store::set_index_batch`): some 30 MB of abstracts, a bound on how much
+/// a long pass or backfill leaves unsearchable at a time.
 pub const INDEX_BATCH: usize = 20_000;
 
 /// What the pipeline needs: one HTTP client and the database.

@@ -542,6 +542,34 @@ async fn a_second_daemon_is_refused_naming_the_first_ones_pid() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn entries_become_searchable_once_the_daemons_feeds_in_flight_finish() {
+    let server = TestServer::start(Routes::new().handle("/f.xml", |_| Reply::ok(rss(0, 5)))).await;
+    let env = Env::new();
+    // A yearly schedule: only the catch-up run at start-up fetches, then nothing writes.
+    env.write_config("", &[("f", server.url("/f.xml"), "0 0 0 1 1 *")]);
+    let d = env.daemon().await;
+    env.wait_feed("f", 10, |f| f["last_status"] == "ok").await;
+    let mut found = 0;
+    for _ in 0..50 {
+        found = env
+            .json(&["search", "esketamine", "--format", "json"])
+            .await
+            .as_array()
+            .map_or(0, Vec::len);
+        if found == 5 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        found, 5,
+        "the daemon left its entries out of the search index"
+    );
+    let (code, log) = d.stop().await;
+    assert_eq!(code, Some(0), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn cli_readers_never_fail_while_the_daemon_writes() {
     let hits = Arc::new(AtomicUsize::new(0));
     let h = hits.clone();
