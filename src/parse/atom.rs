@@ -4,6 +4,7 @@ use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
+use super::attr;
 use super::{
     ATOM03_NS, ATOM10_NS, ParseError, apply_identifier, finish_entry, fuller, non_empty,
     split_authors,
@@ -172,14 +173,6 @@ impl<'a> Parser<'a> {
             }
         }
     }
-}
-
-/// Value of an attribute by qualified name, entity-decoded.
-fn attr(start: &BytesStart<'_>, name: &str) -> Option<String> {
-    let a = start.try_get_attribute(name).ok()??;
-    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-        .ok()
-        .map(|v| v.trim().to_string())
 }
 
 pub(crate) fn parse(text: &str, format: Format, origin: &str) -> Result<ParsedFeed, ParseError> {

@@ -422,6 +422,14 @@ pub(crate) fn locate_xml_error(text: &str) -> Option<(usize, String)> {
 /// Appends the text an entity or character reference stands for: character references
 /// and the five XML entities are expanded; a DTD-declared entity we cannot expand is
 /// kept as written.
+/// Value of an attribute by qualified name, entity-decoded and trimmed.
+pub(crate) fn attr(start: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
+    let a = start.try_get_attribute(name).ok()??;
+    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+        .ok()
+        .map(|v| v.trim().to_string())
+}
+
 pub(crate) fn push_general_ref(out: &mut String, r: &quick_xml::events::BytesRef) {
     if let Ok(Some(c)) = r.resolve_char_ref() {
         out.push(c);

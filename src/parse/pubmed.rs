@@ -16,6 +16,7 @@
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
+use super::attr;
 use super::{ParseError, finish_entry, non_empty};
 use crate::model::{FeedInfo, Format, ParsedFeed, RawEntry};
 use crate::normalize::ids::{find_nct_ids, normalize_doi, normalize_pmcid, normalize_pmid};
@@ -124,13 +125,6 @@ impl<'a> Xml<'a> {
             }
         }
     }
-}
-
-fn attr(start: &BytesStart<'_>, name: &str) -> Option<String> {
-    let a = start.try_get_attribute(name).ok()??;
-    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-        .ok()
-        .map(|v| v.trim().to_string())
 }
 
 /// Parses an efetch `PubmedArticleSet` into a feed; the NCBI error document

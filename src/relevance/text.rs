@@ -20,7 +20,7 @@ pub fn tokenize(text: &str) -> Vec<String> {
 
 /// ASCII letters and digits map to their lowercase byte; everything else (including every
 /// non-ASCII byte) to 0.
-static ASCII_FOLD: [u8; 256] = {
+pub(crate) static ASCII_FOLD: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut b = 0;
     while b < 128 {

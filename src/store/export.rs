@@ -11,7 +11,7 @@ use rusqlite::{Connection, OpenFlags, ToSql};
 use serde::Serialize;
 
 use super::feeds::ts;
-use super::read::{SUMMARY_COLUMNS, conditions, limit_clause, summary_from_row};
+use super::read::{DETAIL_COLUMNS, SUMMARY_COLUMNS, conditions, detail_from_row, limit_clause};
 use super::{EntryDetail, Filters, Link, MIGRATIONS, Result, Store, StoreError};
 
 /// What a citation key is made of, for every stored entry (see `export::keys`).
@@ -97,38 +97,20 @@ impl Store {
             let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
             let mut by_id: HashMap<i64, EntryDetail> = HashMap::new();
             let mut st = self.conn.prepare(&format!(
-                "SELECT {SUMMARY_COLUMNS}, e.updated_at, e.first_seen_at, e.authors, e.abstract,
-                        e.categories, e.mesh, e.publication_types
-                 FROM entries e WHERE e.id IN (SELECT value FROM json_each(?1))"
+                "SELECT {SUMMARY_COLUMNS}, {DETAIL_COLUMNS} FROM entries e
+                 WHERE e.id IN (SELECT value FROM json_each(?1))"
             ))?;
-            let rows = st.query_map([&json], |r| {
-                // Malformed JSON lists in a row must not cost the whole export.
-                let list = |i: usize| -> rusqlite::Result<Vec<String>> {
-                    let s: String = r.get(i)?;
-                    Ok(serde_json::from_str(&s).unwrap_or_default())
-                };
-                let authors: String = r.get(11)?;
-                let abstract_: String = r.get(12)?;
-                Ok(EntryDetail {
-                    summary: summary_from_row(r)?,
-                    updated: ts(r.get(9)?),
-                    first_seen: ts(r.get(10)?),
-                    authors: authors
-                        .lines()
-                        .map(str::trim)
-                        .filter(|a| !a.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                    abstract_: (!abstract_.is_empty()).then_some(abstract_),
-                    categories: list(13)?,
-                    mesh: list(14)?,
-                    publication_types: list(15)?,
-                    seen_in: Vec::new(),
-                    evidence: Vec::new(),
-                })
-            })?;
+            let rows = st.query_map([&json], detail_from_row)?;
             for d in rows {
-                let d = d?;
+                let mut d = d?;
+                // Exports never carry a blank author.
+                d.authors = d
+                    .authors
+                    .iter()
+                    .map(|a| a.trim())
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned)
+                    .collect();
                 by_id.insert(d.summary.id, d);
             }
             let mut st = self.conn.prepare(

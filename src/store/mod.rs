@@ -208,15 +208,21 @@ impl Store {
 
     /// Indexes every entry still waiting for the full-text index.
     pub fn flush_index(&mut self) -> Result<()> {
-        let batch = std::mem::replace(&mut self.index_batch, 1);
-        let r = self.write(|_| Ok(()));
-        self.index_batch = batch;
-        r
+        self.write_indexing(1, |_| Ok(()))
     }
 
     /// Runs `f` in one write transaction: committed if it succeeds, rolled back if not.
     pub(crate) fn write<T>(
         &mut self,
+        f: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        self.write_indexing(self.index_batch, f)
+    }
+
+    /// [`Store::write`], indexing the queued rows before the commit once `batch` wait.
+    fn write_indexing<T>(
+        &mut self,
+        batch: usize,
         f: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T>,
     ) -> Result<T> {
         let path = self.path.display().to_string();
@@ -231,7 +237,6 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(err)?;
-        let batch = self.index_batch;
         let value = f(&tx)
             .and_then(|v| index_pending(&tx, batch).map(|()| v))
             .map_err(err)?;
@@ -250,14 +255,11 @@ impl Store {
 /// Brings the full-text index up to date with the rows the triggers queued, in three
 /// bulk statements (see migrations/0001_init.sql for why not row by row).
 fn index_pending(tx: &rusqlite::Transaction, batch: usize) -> rusqlite::Result<()> {
-    let pending: i64 = if batch <= 1 {
-        tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM fts_pending)")?
-            .query_row([], |r| r.get(0))?
-    } else {
-        tx.prepare_cached("SELECT count(*) FROM fts_pending")?
-            .query_row([], |r| r.get(0))?
-    };
-    if pending == 0 || (pending as usize) < batch {
+    // Counting stops at `batch`, so the check costs the same however long the queue.
+    let waiting: usize = tx
+        .prepare_cached("SELECT count(*) FROM (SELECT 1 FROM fts_pending LIMIT ?1)")?
+        .query_row([batch as i64], |r| r.get::<_, i64>(0))? as usize;
+    if waiting == 0 || waiting < batch {
         return Ok(());
     }
     tx.execute_batch(

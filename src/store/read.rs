@@ -106,6 +106,34 @@ pub(super) fn summary_from_row(r: &Row) -> rusqlite::Result<EntrySummary> {
     })
 }
 
+/// The rest of an entry, selected after [`SUMMARY_COLUMNS`] for [`detail_from_row`].
+pub(super) const DETAIL_COLUMNS: &str = "e.updated_at, e.first_seen_at, e.authors, e.abstract,
+    e.categories, e.mesh, e.publication_types";
+
+/// An entry from a row of [`SUMMARY_COLUMNS`], [`DETAIL_COLUMNS`], without sightings
+/// or evidence.
+pub(super) fn detail_from_row(r: &Row) -> rusqlite::Result<EntryDetail> {
+    // Malformed JSON lists in a row must not cost the whole answer.
+    let list = |i: usize| -> rusqlite::Result<Vec<String>> {
+        let s: String = r.get(i)?;
+        Ok(serde_json::from_str(&s).unwrap_or_default())
+    };
+    let authors: String = r.get(11)?;
+    let abstract_: String = r.get(12)?;
+    Ok(EntryDetail {
+        summary: summary_from_row(r)?,
+        updated: ts(r.get(9)?),
+        first_seen: ts(r.get(10)?),
+        authors: authors.lines().map(str::to_owned).collect(),
+        abstract_: (!abstract_.is_empty()).then_some(abstract_),
+        categories: list(13)?,
+        mesh: list(14)?,
+        publication_types: list(15)?,
+        seen_in: Vec::new(),
+        evidence: Vec::new(),
+    })
+}
+
 /// SQL conditions and their parameters for `f`, over the alias `e`.
 pub(super) fn conditions(f: &Filters) -> (String, Vec<Box<dyn ToSql>>) {
     let mut sql = String::new();
@@ -270,31 +298,10 @@ impl Store {
                 .conn
                 .query_row(
                     &format!(
-                        "SELECT {SUMMARY_COLUMNS}, e.updated_at, e.first_seen_at, e.authors, e.abstract,
-                                e.categories, e.mesh, e.publication_types
-                         FROM entries e WHERE e.id = ?1"
+                        "SELECT {SUMMARY_COLUMNS}, {DETAIL_COLUMNS} FROM entries e WHERE e.id = ?1"
                     ),
                     [id],
-                    |r| {
-                        let list = |i: usize| -> rusqlite::Result<Vec<String>> {
-                            let s: String = r.get(i)?;
-                            Ok(serde_json::from_str(&s).unwrap_or_default())
-                        };
-                        let authors: String = r.get(11)?;
-                        let abstract_: String = r.get(12)?;
-                        Ok(EntryDetail {
-                            summary: summary_from_row(r)?,
-                            updated: ts(r.get(9)?),
-                            first_seen: ts(r.get(10)?),
-                            authors: authors.lines().map(str::to_owned).collect(),
-                            abstract_: (!abstract_.is_empty()).then_some(abstract_),
-                            categories: list(13)?,
-                            mesh: list(14)?,
-                            publication_types: list(15)?,
-                            seen_in: Vec::new(),
-                            evidence: Vec::new(),
-                        })
-                    },
+                    detail_from_row,
                 )
                 .optional()?;
             let Some(mut d) = row else { return Ok(None) };

@@ -70,35 +70,44 @@ pub(super) fn write_verdict(
     id: i64,
     verdict: &Classification,
 ) -> rusqlite::Result<()> {
-    let rows: Vec<TagRow> = verdict
+    let rows: Vec<TagRowRef> = verdict
         .tags
         .iter()
         .map(|t| {
             let e = &t.evidence;
             (
-                Some(e.field.clone()),
-                Some(e.phrase.clone()),
+                t.tag.as_str(),
+                Some(e.field.as_str()),
+                Some(e.phrase.as_str()),
                 Some(e.span[0] as i64),
                 Some(e.span[1] as i64),
             )
         })
         .collect();
-    let tags: Vec<&str> = verdict.tags.iter().map(|t| t.tag.as_str()).collect();
-    insert_tags(tx, id, &tags, &rows)
+    insert_tags(tx, id, &rows)
 }
 
-/// Inserts `tags[i]` with evidence `rows[i]` for work `id`, several rows a statement:
-/// a work carries a handful of tags, and one statement each was a tenth of ingest.
-fn insert_tags(tx: &Transaction, id: i64, tags: &[&str], rows: &[TagRow]) -> rusqlite::Result<()> {
+/// A tag and its evidence, borrowed for [`insert_tags`].
+type TagRowRef<'a> = (
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// Inserts `rows` for work `id`, several rows a statement: a work carries a handful of
+/// tags, and one statement each was a tenth of ingest.
+fn insert_tags(tx: &Transaction, id: i64, rows: &[TagRowRef]) -> rusqlite::Result<()> {
     const CHUNK: usize = 8;
-    for (tags, rows) in tags.chunks(CHUNK).zip(rows.chunks(CHUNK)) {
-        let values = vec!["(?, ?, ?, ?, ?, ?)"; tags.len()].join(", ");
+    for chunk in rows.chunks(CHUNK) {
+        let values = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
         let mut st = tx.prepare_cached(&format!(
             "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
              VALUES {values}"
         ))?;
-        let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(tags.len() * 6);
-        for (tag, (field, phrase, a, b)) in tags.iter().zip(rows) {
+        let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 6);
+        for (tag, field, phrase, a, b) in chunk {
             params.extend_from_slice(&[&id, tag, field, phrase, a, b]);
         }
         st.execute(params.as_slice())?;
@@ -144,9 +153,13 @@ pub(super) fn tag_work(
     let removed = old.keys().filter(|k| !new.contains_key(*k)).count();
     tx.prepare_cached("DELETE FROM tags WHERE entry_id = ?1 AND field IS NOT 'source'")?
         .execute([id])?;
-    let tags: Vec<&str> = new.keys().map(String::as_str).collect();
-    let rows: Vec<TagRow> = new.values().cloned().collect();
-    insert_tags(tx, id, &tags, &rows)?;
+    let rows: Vec<TagRowRef> = new
+        .iter()
+        .map(|(tag, (field, phrase, a, b))| {
+            (tag.as_str(), field.as_deref(), phrase.as_deref(), *a, *b)
+        })
+        .collect();
+    insert_tags(tx, id, &rows)?;
     Ok((added, removed))
 }
 

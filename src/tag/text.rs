@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::relevance::text::push_folded;
+use crate::relevance::text::{ASCII_FOLD, push_folded};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Token id for words that no rule mentions.
@@ -159,20 +159,6 @@ pub struct Word {
     pub after_hyphen: bool,
     pub starts_upper: bool,
 }
-
-/// ASCII letters and digits map to their lowercase byte, everything else to 0.
-static ASCII_FOLD: [u8; 128] = {
-    let mut t = [0u8; 128];
-    let mut b = 0;
-    while b < 128 {
-        let c = b as u8;
-        if c.is_ascii_alphanumeric() {
-            t[b] = c.to_ascii_lowercase();
-        }
-        b += 1;
-    }
-    t
-};
 
 /// The separator state between two words.
 #[derive(Default)]
