@@ -1,6 +1,8 @@
 //! End-to-end tests of the real `ketlit` binary against feeds served from 127.0.0.1,
 //! with a real SQLite file in a temp directory.
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
 #[path = "common/http_server.rs"]
 mod http_server;
 #[path = "common/test_home.rs"]
@@ -9,18 +11,12 @@ mod test_home;
 use std::path::Path;
 use std::process::Output;
 
+use fixtures::fixture;
 use http_server::{Reply, Request, Routes, TestServer};
 use serde_json::Value;
 use test_home::TestHome;
 
-struct Env(TestHome);
-
-impl std::ops::Deref for Env {
-    type Target = TestHome;
-    fn deref(&self) -> &TestHome {
-        &self.0
-    }
-}
+test_home::home_newtype!(Env);
 
 impl Env {
     fn new() -> Env {
@@ -29,23 +25,31 @@ impl Env {
 
     /// Writes a config holding only `feeds` (name, url, extra TOML lines).
     fn write_config(&self, http: &str, feeds: &[(&str, String, &str)]) {
-        let mut text = format!(
-            "include_builtin_feeds = false\n[http]\nuser_agent = \"ketlit-test/1\"\nper_host_interval_ms = 0\ntimeout_secs = 10\n{http}\n"
+        self.write_config_with_feeds(
+            &format!(
+                "include_builtin_feeds = false\n[http]\nuser_agent = \"ketlit-test/1\"\nper_host_interval_ms = 0\ntimeout_secs = 10\n{http}\n"
+            ),
+            feeds,
         );
-        for (name, url, extra) in feeds {
-            text.push_str(&format!(
-                "\n[[feed]]\nname = \"{name}\"\nurl = \"{url}\"\n{extra}\n"
-            ));
-        }
-        std::fs::write(self.config(), text).unwrap();
     }
 }
 
-fn fixture(name: &str) -> Vec<u8> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+/// A server answering each feed's path with its fixture, and a home whose config
+/// holds those feeds (name, path, fixture, extra TOML lines).
+async fn serve_fixtures(feeds: &[(&str, &str, &str, &str)]) -> (TestServer, Env) {
+    let routes = feeds
+        .iter()
+        .fold(Routes::new(), |routes, (_, path, file, _)| {
+            routes.reply(path, Reply::ok(fixture(file)))
+        });
+    let server = TestServer::start(routes).await;
+    let env = Env::new();
+    let config: Vec<_> = feeds
+        .iter()
+        .map(|(name, path, _, extra)| (*name, server.url(path), *extra))
+        .collect();
+    env.write_config("", &config);
+    (server, env)
 }
 
 fn stdout(o: &Output) -> String {
@@ -87,9 +91,7 @@ async fn first_pass_stores_then_304_pass_writes_nothing() {
     let out = env.run(&["fetch"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("pubmed-rss"), "{}", stdout(&out));
-    let first = env
-        .json(&["list", "--format", "json", "--limit", "0"])
-        .await;
+    let first = env.list_all().await;
     assert!(count(&first) >= 2, "{first}");
     assert_eq!(
         server.requests_to("/pubmed.xml")[0].header("user-agent"),
@@ -106,9 +108,7 @@ async fn first_pass_stores_then_304_pass_writes_nothing() {
         second.header("if-modified-since"),
         Some("Wed, 01 May 2024 10:00:00 GMT")
     );
-    let again = env
-        .json(&["list", "--format", "json", "--limit", "0"])
-        .await;
+    let again = env.list_all().await;
     assert_eq!(first, again, "a 304 changes no entry");
     assert_eq!(std::fs::metadata(env.db()).unwrap().len(), db_before);
 
@@ -157,9 +157,7 @@ async fn a_broken_feed_does_not_stop_the_good_one_and_fetch_exits_2() {
         "{text}"
     );
     assert!(text.contains("garbage") && text.contains("line"), "{text}");
-    let stored = env
-        .json(&["list", "--format", "json", "--limit", "0"])
-        .await;
+    let stored = env.list_all().await;
     assert!(count(&stored) >= 2);
     assert!(
         stored
@@ -199,25 +197,14 @@ async fn a_broken_feed_does_not_stop_the_good_one_and_fetch_exits_2() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_same_doi_in_two_feeds_is_one_entry_with_two_sources() {
-    let server = TestServer::start(
-        Routes::new()
-            .reply("/pubmed.xml", Reply::ok(fixture("feeds/pubmed_rss2.xml")))
-            .reply("/nature.rss", Reply::ok(fixture("feeds/nature_rdf.xml"))),
-    )
+    let (_server, env) = serve_fixtures(&[
+        ("pubmed-rss", "/pubmed.xml", "feeds/pubmed_rss2.xml", ""),
+        ("nature", "/nature.rss", "feeds/nature_rdf.xml", ""),
+    ])
     .await;
-    let env = Env::new();
-    env.write_config(
-        "",
-        &[
-            ("pubmed-rss", server.url("/pubmed.xml"), ""),
-            ("nature", server.url("/nature.rss"), ""),
-        ],
-    );
     let out = env.run(&["fetch"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
-    let all = env
-        .json(&["list", "--format", "json", "--limit", "0"])
-        .await;
+    let all = env.list_all().await;
     let shared: Vec<&Value> = all
         .as_array()
         .unwrap()
@@ -291,24 +278,18 @@ async fn an_oversized_body_is_refused_and_nothing_is_stored() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_search_and_show_round_trip_in_json() {
-    let server = TestServer::start(
-        Routes::new()
-            .reply("/pubmed.xml", Reply::ok(fixture("feeds/pubmed_rss2.xml")))
-            .reply("/arxiv.xml", Reply::ok(fixture("feeds/arxiv_atom.xml"))),
-    )
+    let (_server, env) = serve_fixtures(&[
+        ("pubmed-rss", "/pubmed.xml", "feeds/pubmed_rss2.xml", ""),
+        (
+            "arxiv",
+            "/arxiv.xml",
+            "feeds/arxiv_atom.xml",
+            "kind = \"atom\"",
+        ),
+    ])
     .await;
-    let env = Env::new();
-    env.write_config(
-        "",
-        &[
-            ("pubmed-rss", server.url("/pubmed.xml"), ""),
-            ("arxiv", server.url("/arxiv.xml"), "kind = \"atom\""),
-        ],
-    );
     assert!(env.run(&["fetch"]).await.status.success());
-    let all = env
-        .json(&["list", "--format", "json", "--limit", "0"])
-        .await;
+    let all = env.list_all().await;
     let first = &all[0];
     for key in [
         "id",
@@ -491,25 +472,17 @@ async fn parse_prints_the_interface_json_and_names_the_line_of_a_malformed_file(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_feeds_filter_refuses_entries_and_counts_them() {
-    let server = TestServer::start(
-        Routes::new().reply("/toc.xml", Reply::ok(fixture("feeds/pubmed_rss2.xml"))),
-    )
+    let (_server, env) = serve_fixtures(&[(
+        "toc",
+        "/toc.xml",
+        "feeds/pubmed_rss2.xml",
+        "filter = \"title:esketamine\"",
+    )])
     .await;
-    let env = Env::new();
-    env.write_config(
-        "",
-        &[(
-            "toc",
-            server.url("/toc.xml"),
-            "filter = \"title:esketamine\"",
-        )],
-    );
     let out = env.run(&["fetch"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("filtered out"), "{}", stdout(&out));
-    let all = env
-        .json(&["list", "--format", "json", "--limit", "0"])
-        .await;
+    let all = env.list_all().await;
     assert!(count(&all) >= 1);
     assert!(all.as_array().unwrap().iter().all(|e| {
         e["title"]
@@ -617,12 +590,8 @@ async fn classify_tags_json_lines_and_names_a_bad_line() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fetched_entries_are_tagged_shown_with_evidence_and_retagged() {
-    let server = TestServer::start(
-        Routes::new().reply("/pubmed.xml", Reply::ok(fixture("feeds/pubmed_rss2.xml"))),
-    )
-    .await;
-    let env = Env::new();
-    env.write_config("", &[("pubmed-rss", server.url("/pubmed.xml"), "")]);
+    let (_server, env) =
+        serve_fixtures(&[("pubmed-rss", "/pubmed.xml", "feeds/pubmed_rss2.xml", "")]).await;
     assert!(env.run(&["fetch"]).await.status.success());
     let trd = env
         .json(&["list", "--tag", "trd", "--format", "json"])

@@ -31,14 +31,7 @@ fn rss(n: usize, items: usize) -> Vec<u8> {
     s.into_bytes()
 }
 
-struct Env(TestHome);
-
-impl std::ops::Deref for Env {
-    type Target = TestHome;
-    fn deref(&self) -> &TestHome {
-        &self.0
-    }
-}
+test_home::home_newtype!(Env);
 
 impl Env {
     fn new() -> Env {
@@ -53,16 +46,17 @@ impl Env {
         } else {
             "[daemon]\nshutdown_grace_secs = 2\n"
         };
-        let mut text = format!(
-            "include_builtin_feeds = false\n[http]\nper_host_interval_ms = 0\ntimeout_secs = 20\n\
-             [schedule]\ntick = \"* * * * * *\"\nerror_backoff_secs = 1\n{daemon}{extra}\n"
+        let feeds: Vec<_> = feeds
+            .iter()
+            .map(|(name, url, schedule)| (*name, url.clone(), format!("schedule = \"{schedule}\"")))
+            .collect();
+        self.write_config_with_feeds(
+            &format!(
+                "include_builtin_feeds = false\n[http]\nper_host_interval_ms = 0\ntimeout_secs = 20\n\
+                 [schedule]\ntick = \"* * * * * *\"\nerror_backoff_secs = 1\n{daemon}{extra}\n"
+            ),
+            &feeds,
         );
-        for (name, url, schedule) in feeds {
-            text.push_str(&format!(
-                "\n[[feed]]\nname = \"{name}\"\nurl = \"{url}\"\nschedule = \"{schedule}\"\n"
-            ));
-        }
-        std::fs::write(self.config(), text).unwrap();
     }
 
     /// The binary, logging each refresh (the tests read the daemon's log).
@@ -187,6 +181,18 @@ impl Drop for Daemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A daemon with one feed `f` of `items` entries on a yearly schedule, so the
+/// catch-up at start-up is its only fetch, once that fetch has succeeded.
+async fn caught_up_daemon(items: usize) -> (TestServer, Env, Daemon) {
+    let server =
+        TestServer::start(Routes::new().handle("/f.xml", move |_| Reply::ok(rss(0, items)))).await;
+    let env = Env::new();
+    env.write_config("", &[("f", server.url("/f.xml"), "0 0 0 1 1 *")]);
+    let d = env.daemon().await;
+    env.wait_feed("f", 10, |f| f["last_status"] == "ok").await;
+    (server, env, d)
 }
 
 fn secs(v: &Value) -> i64 {
@@ -400,12 +406,8 @@ async fn gone_disables_and_three_permanent_redirects_repoint() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn overdue_feeds_run_at_once_after_a_restart() {
-    let server = TestServer::start(Routes::new().handle("/f.xml", |_| Reply::ok(rss(0, 1)))).await;
-    let env = Env::new();
     // Yearly: only catch-up can explain a fetch at start.
-    env.write_config("", &[("f", server.url("/f.xml"), "0 0 0 1 1 *")]);
-    let d = env.daemon().await;
-    env.wait_feed("f", 10, |f| f["last_status"] == "ok").await;
+    let (server, env, d) = caught_up_daemon(1).await;
     let (code, _) = d.stop().await;
     assert_eq!(code, Some(0));
     assert_eq!(server.hits("/f.xml"), 1);
@@ -517,11 +519,7 @@ async fn sighup_adds_a_feed_and_a_bad_config_is_refused_keeping_the_old() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_daemon_is_refused_naming_the_first_ones_pid() {
-    let server = TestServer::start(Routes::new().handle("/f.xml", |_| Reply::ok(rss(0, 1)))).await;
-    let env = Env::new();
-    env.write_config("", &[("f", server.url("/f.xml"), "0 0 0 1 1 *")]);
-    let d = env.daemon().await;
-    env.wait_feed("f", 10, |f| f["last_status"] == "ok").await;
+    let (_server, env, d) = caught_up_daemon(1).await;
     let second = env.run(&["daemon"]).await;
     assert_eq!(second.status.code(), Some(1));
     let err = String::from_utf8_lossy(&second.stderr);
@@ -543,12 +541,8 @@ async fn a_second_daemon_is_refused_naming_the_first_ones_pid() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn entries_become_searchable_once_the_daemons_feeds_in_flight_finish() {
-    let server = TestServer::start(Routes::new().handle("/f.xml", |_| Reply::ok(rss(0, 5)))).await;
-    let env = Env::new();
     // A yearly schedule: only the catch-up run at start-up fetches, then nothing writes.
-    env.write_config("", &[("f", server.url("/f.xml"), "0 0 0 1 1 *")]);
-    let d = env.daemon().await;
-    env.wait_feed("f", 10, |f| f["last_status"] == "ok").await;
+    let (_server, env, d) = caught_up_daemon(5).await;
     let mut found = 0;
     for _ in 0..50 {
         found = env

@@ -4,6 +4,8 @@
 
 #[path = "common/corpus.rs"]
 mod corpus;
+#[path = "common/tool.rs"]
+mod tool;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -52,18 +54,7 @@ impl Env {
 
 /// Runs an external tool; a missing tool fails the test (CI installs them).
 fn tool(cmd: &str, args: &[&str], dir: &Path) -> String {
-    let out = std::process::Command::new(cmd)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd} is required (see .ci/run): {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?}: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    String::from_utf8(tool::run(cmd, args, dir).stdout).unwrap()
 }
 
 fn jsonl(env: &Env, extra: &[&str]) -> Vec<serde_json::Value> {

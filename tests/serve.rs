@@ -3,6 +3,8 @@
 
 #[path = "common/corpus.rs"]
 mod corpus;
+#[path = "common/tool.rs"]
+mod tool;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -117,18 +119,7 @@ impl Reply {
 }
 
 fn tool(cmd: &str, args: &[&str], dir: &Path) -> String {
-    let out = Command::new(cmd)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd} is required (see .ci/run): {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?}: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    String::from_utf8_lossy(&tool::run(cmd, args, dir).stdout).into_owned()
 }
 
 const FEEDPARSER: &str = r#"

@@ -1,13 +1,15 @@
 //! Integration tests for the API source drivers (`ketlit::sources`) against local servers that emulate each API's paging, plus real-payload parser checks.
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
 #[path = "common/http_server.rs"]
 mod http_server;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use fixtures::{feed_config, fixture};
 use futures_util::StreamExt;
 use http_server::{Reply, Request, Routes, TestServer};
 use ketlit::config::{FeedConfig, PubmedConfig};
@@ -15,13 +17,6 @@ use ketlit::fetch::{Fetcher, HttpSettings};
 use ketlit::model::{Kind, RawEntry};
 use ketlit::parse::parse_document;
 use ketlit::sources::{Page, Pager, SourceCtx, SourceError, Window, pages};
-
-fn fixture(rel: &str) -> Vec<u8> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(rel);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
 
 fn fetcher() -> Fetcher {
     Fetcher::new(&HttpSettings {
@@ -32,17 +27,28 @@ fn fetcher() -> Fetcher {
     .expect("fetcher")
 }
 
-fn feed(name: &str, kind: Kind, url: String) -> FeedConfig {
-    FeedConfig {
-        name: name.into(),
-        url,
-        kind,
-        schedule: "0 0 * * * *".into(),
-        filter: None,
-        enabled: true,
-        lookback_days: 30,
-        relevant_only: false,
-        origin: "test".into(),
+/// What a [`SourceCtx`] borrows: a fetcher, the PubMed settings and a page size.
+struct Api {
+    fetcher: Fetcher,
+    pubmed: PubmedConfig,
+    page_size: Option<usize>,
+}
+
+impl Api {
+    fn new(pubmed: PubmedConfig, page_size: Option<usize>) -> Api {
+        Api {
+            fetcher: fetcher(),
+            pubmed,
+            page_size,
+        }
+    }
+
+    fn ctx(&self) -> SourceCtx<'_> {
+        SourceCtx {
+            fetcher: &self.fetcher,
+            pubmed: &self.pubmed,
+            page_size: self.page_size,
+        }
     }
 }
 
@@ -88,6 +94,19 @@ async fn run(
         }
     }
     panic!("pager did not stop within {limit} pages");
+}
+
+/// [`run`] for a pager that must end without an error: its pages.
+async fn run_ok(
+    ctx: SourceCtx<'_>,
+    feed: &FeedConfig,
+    window: Window,
+    resume: Option<String>,
+    limit: usize,
+) -> Vec<Page> {
+    let (pages, err) = run(ctx, feed, window, resume, limit).await;
+    assert!(err.is_none(), "{err:?}");
+    pages
 }
 
 fn ids(pages: &[Page], f: impl Fn(&RawEntry) -> Option<String>) -> Vec<String> {
@@ -140,20 +159,14 @@ fn pubmed_server_routes(count: u64) -> Routes {
 #[tokio::test]
 async fn pubmed_pages_through_history_politely() {
     let srv = TestServer::start(pubmed_server_routes(5)).await;
-    let f = fetcher();
-    let cfg = pubmed_cfg(None);
-    let ctx = SourceCtx {
-        fetcher: &f,
-        pubmed: &cfg,
-        page_size: Some(2),
-    };
-    let feed = feed(
+    let api = Api::new(pubmed_cfg(None), Some(2));
+    let ctx = api.ctx();
+    let feed = feed_config(
         "pubmed",
         Kind::Pubmed,
         srv.url("/eutils/esearch.fcgi?db=pubmed&term=ketamine+OR+esketamine"),
     );
-    let (pages, err) = run(ctx, &feed, january(), None, 10).await;
-    assert!(err.is_none(), "{err:?}");
+    let pages = run_ok(ctx, &feed, january(), None, 10).await;
     assert_eq!(pages.len(), 3);
     assert_eq!(
         ids(&pages, |e| e.pmid.clone()),
@@ -208,20 +221,14 @@ async fn pubmed_zero_hits_is_one_empty_page_and_sends_the_key() {
             .reply("/efetch.fcgi", Reply::status(500)),
     )
     .await;
-    let f = fetcher();
-    let cfg = pubmed_cfg(Some("KEY123"));
-    let ctx = SourceCtx {
-        fetcher: &f,
-        pubmed: &cfg,
-        page_size: None,
-    };
-    let feed = feed(
+    let api = Api::new(pubmed_cfg(Some("KEY123")), None);
+    let ctx = api.ctx();
+    let feed = feed_config(
         "pubmed",
         Kind::Pubmed,
         srv.url("/esearch.fcgi?db=pubmed&term=abcXYZ"),
     );
-    let (pages, err) = run(ctx, &feed, january(), None, 5).await;
-    assert!(err.is_none(), "{err:?}");
+    let pages = run_ok(ctx, &feed, january(), None, 5).await;
     assert_eq!(pages.len(), 1);
     assert!(pages[0].entries.is_empty());
     assert_eq!(pages[0].total, Some(0));
@@ -231,21 +238,16 @@ async fn pubmed_zero_hits_is_one_empty_page_and_sends_the_key() {
     assert_eq!(qv(es, "api_key").as_deref(), Some("KEY123"));
     assert_eq!(qv(es, "tool").as_deref(), Some("ketlit-test"));
     // With a key the spacing is 10/s, not 3/s.
-    let host_gap = f.host_interval("127.0.0.1");
+    let host_gap = api.fetcher.host_interval("127.0.0.1");
     assert!(host_gap < Duration::from_millis(200), "{host_gap:?}");
 }
 
 #[tokio::test]
 async fn pubmed_resume_searches_again_and_skips_ahead() {
     let srv = TestServer::start(pubmed_server_routes(5)).await;
-    let f = fetcher();
-    let cfg = pubmed_cfg(None);
-    let ctx = SourceCtx {
-        fetcher: &f,
-        pubmed: &cfg,
-        page_size: Some(2),
-    };
-    let feed = feed(
+    let api = Api::new(pubmed_cfg(None), Some(2));
+    let ctx = api.ctx();
+    let feed = feed_config(
         "pubmed",
         Kind::Pubmed,
         srv.url("/eutils/esearch.fcgi?db=pubmed&term=ketamine"),
@@ -256,8 +258,7 @@ async fn pubmed_resume_searches_again_and_skips_ahead() {
     let token = p1.resume.clone().expect("more to come");
     drop(first);
     let before = srv.requests().len();
-    let (rest, err) = run(ctx, &feed, january(), Some(token.clone()), 10).await;
-    assert!(err.is_none(), "{err:?}");
+    let rest = run_ok(ctx, &feed, january(), Some(token.clone()), 10).await;
     let mut all = ids(std::slice::from_ref(&p1), |e| e.pmid.clone());
     all.extend(ids(&rest, |e| e.pmid.clone()));
     assert_eq!(all, ["1000", "1001", "1002", "1003", "1004"]);
@@ -296,16 +297,10 @@ async fn pubmed_expired_webenv_is_searched_again() {
             }),
     )
     .await;
-    let f = fetcher();
-    let cfg = pubmed_cfg(None);
-    let ctx = SourceCtx {
-        fetcher: &f,
-        pubmed: &cfg,
-        page_size: None,
-    };
-    let feed = feed("pm", Kind::Pubmed, srv.url("/esearch.fcgi?term=ketamine"));
-    let (pages, err) = run(ctx, &feed, january(), None, 5).await;
-    assert!(err.is_none(), "{err:?}");
+    let api = Api::new(pubmed_cfg(None), None);
+    let ctx = api.ctx();
+    let feed = feed_config("pm", Kind::Pubmed, srv.url("/esearch.fcgi?term=ketamine"));
+    let pages = run_ok(ctx, &feed, january(), None, 5).await;
     assert_eq!(ids(&pages, |e| e.pmid.clone()), ["1000", "1001", "1002"]);
     assert_eq!(searches.load(Ordering::SeqCst), 2);
 }
@@ -330,20 +325,14 @@ async fn pubmed_splits_windows_past_the_history_limit() {
             }),
     )
     .await;
-    let f = fetcher();
-    let cfg = pubmed_cfg(None);
-    let ctx = SourceCtx {
-        fetcher: &f,
-        pubmed: &cfg,
-        page_size: None,
-    };
-    let feed = feed("pm", Kind::Pubmed, srv.url("/esearch.fcgi?term=ketamine"));
+    let api = Api::new(pubmed_cfg(None), None);
+    let ctx = api.ctx();
+    let feed = feed_config("pm", Kind::Pubmed, srv.url("/esearch.fcgi?term=ketamine"));
     let window = Window {
         from: "2024-01-01".parse().unwrap(),
         to: "2024-01-02".parse().unwrap(),
     };
-    let (pages, err) = run(ctx, &feed, window, None, 10).await;
-    assert!(err.is_none(), "{err:?}");
+    let pages = run_ok(ctx, &feed, window, None, 10).await;
     assert_eq!(ids(&pages, |e| e.pmid.clone()), ["20240101", "20240102"]);
     let slices: Vec<(Option<String>, Option<String>)> = srv
         .requests_to("/esearch.fcgi")
@@ -383,16 +372,10 @@ async fn pubmed_reference_list_ids_never_leak() {
             .reply("/efetch.fcgi", Reply::ok(xml)),
     )
     .await;
-    let f = fetcher();
-    let cfg = pubmed_cfg(None);
-    let ctx = SourceCtx {
-        fetcher: &f,
-        pubmed: &cfg,
-        page_size: None,
-    };
-    let feed = feed("pm", Kind::Pubmed, srv.url("/esearch.fcgi?term=ketamine"));
-    let (pages, err) = run(ctx, &feed, january(), None, 5).await;
-    assert!(err.is_none(), "{err:?}");
+    let api = Api::new(pubmed_cfg(None), None);
+    let ctx = api.ctx();
+    let feed = feed_config("pm", Kind::Pubmed, srv.url("/esearch.fcgi?term=ketamine"));
+    let pages = run_ok(ctx, &feed, january(), None, 5).await;
     let e = &pages[0].entries[0];
     assert_eq!(e.pmid.as_deref(), Some("38011560"));
     assert_eq!(e.doi.as_deref(), Some("10.1073/pnas.2305772120"));
@@ -472,20 +455,14 @@ async fn europepmc_follows_cursor_marks_and_resumes() {
         Reply::ok(doc.to_string()).header("Content-Type", "application/json")
     }))
     .await;
-    let f = fetcher();
-    let cfg = PubmedConfig::default();
-    let ctx = SourceCtx {
-        fetcher: &f,
-        pubmed: &cfg,
-        page_size: Some(3),
-    };
-    let feed = feed(
+    let api = Api::new(PubmedConfig::default(), Some(3));
+    let ctx = api.ctx();
+    let feed = feed_config(
         "epmc",
         Kind::EuropePmc,
         srv.url("/rest/search?query=ketamine%20OR%20esketamine&synonym=true"),
     );
-    let (pages, err) = run(ctx, &feed, january(), None, 10).await;
-    assert!(err.is_none(), "{err:?}");
+    let pages = run_ok(ctx, &feed, january(), None, 10).await;
     let got = ids(&pages, |e| e.pmid.clone());
     assert_eq!(got.len(), 7);
     assert_eq!(got[0], "5000");
@@ -505,8 +482,7 @@ async fn europepmc_follows_cursor_marks_and_resumes() {
 
     // Resuming after the first page starts at its next cursor.
     let token = pages[0].resume.clone().unwrap();
-    let (rest, err) = run(ctx, &feed, january(), Some(token), 10).await;
-    assert!(err.is_none(), "{err:?}");
+    let rest = run_ok(ctx, &feed, january(), Some(token), 10).await;
     assert_eq!(ids(&rest, |e| e.pmid.clone()).len(), 4);
     assert_eq!(qv(&srv.requests()[3], "cursorMark").as_deref(), Some("c2"));
 }
@@ -523,16 +499,10 @@ async fn europepmc_repeating_cursor_is_bounded() {
         Reply::ok(doc.to_string())
     }))
     .await;
-    let f = fetcher();
-    let cfg = PubmedConfig::default();
-    let ctx = SourceCtx {
-        fetcher: &f,
-        pubmed: &cfg,
-        page_size: Some(1),
-    };
-    let feed = feed("epmc", Kind::EuropePmc, srv.url("/search?query=ketamine"));
-    let (pages, err) = run(ctx, &feed, january(), None, 20).await;
-    assert!(err.is_none(), "{err:?}");
+    let api = Api::new(PubmedConfig::default(), Some(1));
+    let ctx = api.ctx();
+    let feed = feed_config("epmc", Kind::EuropePmc, srv.url("/search?query=ketamine"));
+    let pages = run_ok(ctx, &feed, january(), None, 20).await;
     assert!(pages.len() <= 3, "{} pages", pages.len());
     assert!(calls.load(Ordering::SeqCst) <= 3);
 }
@@ -548,20 +518,14 @@ async fn europepmc_zero_hits_and_transient_errors() {
             .reply("/down", Reply::status(503)),
     )
     .await;
-    let f = fetcher();
-    let cfg = PubmedConfig::default();
-    let ctx = SourceCtx {
-        fetcher: &f,
-        pubmed: &cfg,
-        page_size: None,
-    };
-    let none = feed("epmc", Kind::EuropePmc, srv.url("/none?query=zzz"));
-    let (pages, err) = run(ctx, &none, january(), None, 5).await;
-    assert!(err.is_none(), "{err:?}");
+    let api = Api::new(PubmedConfig::default(), None);
+    let ctx = api.ctx();
+    let none = feed_config("epmc", Kind::EuropePmc, srv.url("/none?query=zzz"));
+    let pages = run_ok(ctx, &none, january(), None, 5).await;
     assert_eq!(pages.len(), 1);
     assert!(pages[0].entries.is_empty() && pages[0].resume.is_none());
 
-    let down = feed("epmc-down", Kind::EuropePmc, srv.url("/down?query=zzz"));
+    let down = feed_config("epmc-down", Kind::EuropePmc, srv.url("/down?query=zzz"));
     let (_, err) = run(ctx, &down, january(), None, 5).await;
     let err = err.expect("error");
     assert!(err.is_transient());
@@ -606,20 +570,14 @@ async fn ctgov_follows_page_tokens_and_resumes() {
         Reply::ok(doc.to_string())
     }))
     .await;
-    let f = fetcher();
-    let cfg = PubmedConfig::default();
-    let ctx = SourceCtx {
-        fetcher: &f,
-        pubmed: &cfg,
-        page_size: Some(1),
-    };
-    let feed = feed(
+    let api = Api::new(PubmedConfig::default(), Some(1));
+    let ctx = api.ctx();
+    let feed = feed_config(
         "ctgov",
         Kind::Ctgov,
         srv.url("/api/v2/studies?query.intr=ketamine"),
     );
-    let (pages, err) = run(ctx, &feed, january(), None, 10).await;
-    assert!(err.is_none(), "{err:?}");
+    let pages = run_ok(ctx, &feed, january(), None, 10).await;
     assert_eq!(
         ids(&pages, |e| e.nct_id.clone()),
         ["NCT03418623", "NCT03630471"]
@@ -642,8 +600,7 @@ async fn ctgov_follows_page_tokens_and_resumes() {
     assert_eq!(qv(&reqs[0], "pageToken"), None);
     assert_eq!(qv(&reqs[1], "pageToken").as_deref(), Some("t2"));
 
-    let (rest, err) = run(ctx, &feed, january(), pages[0].resume.clone(), 10).await;
-    assert!(err.is_none(), "{err:?}");
+    let rest = run_ok(ctx, &feed, january(), pages[0].resume.clone(), 10).await;
     assert_eq!(ids(&rest, |e| e.nct_id.clone()), ["NCT03630471"]);
     assert_eq!(qv(&srv.requests()[2], "pageToken").as_deref(), Some("t2"));
 }
@@ -655,20 +612,14 @@ async fn ctgov_repeating_token_is_bounded() {
         Reply::ok(serde_json::json!({"studies": [a], "nextPageToken": "again"}).to_string())
     }))
     .await;
-    let f = fetcher();
-    let cfg = PubmedConfig::default();
-    let ctx = SourceCtx {
-        fetcher: &f,
-        pubmed: &cfg,
-        page_size: None,
-    };
-    let feed = feed(
+    let api = Api::new(PubmedConfig::default(), None);
+    let ctx = api.ctx();
+    let feed = feed_config(
         "ctgov",
         Kind::Ctgov,
         srv.url("/studies?query.cond=depression"),
     );
-    let (pages, err) = run(ctx, &feed, january(), None, 20).await;
-    assert!(err.is_none(), "{err:?}");
+    let pages = run_ok(ctx, &feed, january(), None, 20).await;
     assert!(pages.len() <= 2, "{}", pages.len());
     assert!(srv.requests().len() <= 2);
 }
@@ -680,14 +631,9 @@ async fn ctgov_retired_classic_format_is_refused() {
         Reply::ok(fixture("real/clinicaltrials/ctg_api_all.json")),
     ))
     .await;
-    let f = fetcher();
-    let cfg = PubmedConfig::default();
-    let ctx = SourceCtx {
-        fetcher: &f,
-        pubmed: &cfg,
-        page_size: None,
-    };
-    let feed = feed(
+    let api = Api::new(PubmedConfig::default(), None);
+    let ctx = api.ctx();
+    let feed = feed_config(
         "ctgov-old",
         Kind::Ctgov,
         srv.url("/api/query/study_fields?expr=ketamine"),
@@ -763,16 +709,10 @@ async fn biorxiv_steps_the_cursor_to_the_total() {
             .handle(&format!("{base}/200"), |_| rx_page(200, 250)),
     )
     .await;
-    let f = fetcher();
-    let cfg = PubmedConfig::default();
-    let ctx = SourceCtx {
-        fetcher: &f,
-        pubmed: &cfg,
-        page_size: None,
-    };
-    let feed = feed("medrxiv", Kind::Biorxiv, srv.url("/details/medrxiv"));
-    let (pages, err) = run(ctx, &feed, january(), None, 10).await;
-    assert!(err.is_none(), "{err:?}");
+    let api = Api::new(PubmedConfig::default(), None);
+    let ctx = api.ctx();
+    let feed = feed_config("medrxiv", Kind::Biorxiv, srv.url("/details/medrxiv"));
+    let pages = run_ok(ctx, &feed, january(), None, 10).await;
     let dois = ids(&pages, |e| e.doi.clone());
     assert_eq!(dois.len(), 250);
     let unique: std::collections::HashSet<_> = dois.iter().collect();
@@ -797,8 +737,7 @@ async fn biorxiv_steps_the_cursor_to_the_total() {
         ]
     );
     // Resume after the first page.
-    let (rest, err) = run(ctx, &feed, january(), pages[0].resume.clone(), 10).await;
-    assert!(err.is_none(), "{err:?}");
+    let rest = run_ok(ctx, &feed, january(), pages[0].resume.clone(), 10).await;
     assert_eq!(ids(&rest, |e| e.doi.clone()).len(), 150);
     assert_eq!(srv.requests()[3].path, format!("{base}/100"));
 }
@@ -810,14 +749,9 @@ async fn biorxiv_no_posts_found_and_stream_api() {
         Reply::ok(r#"{"messages":[{"status":"no posts found"}],"collection":[]}"#),
     ))
     .await;
-    let f = fetcher();
-    let cfg = PubmedConfig::default();
-    let ctx = SourceCtx {
-        fetcher: &f,
-        pubmed: &cfg,
-        page_size: None,
-    };
-    let feed = feed(
+    let api = Api::new(PubmedConfig::default(), None);
+    let ctx = api.ctx();
+    let feed = feed_config(
         "biorxiv",
         Kind::Biorxiv,
         srv.url("/details/biorxiv/2020-01-01/2020-01-02/0?format=json"),
@@ -883,20 +817,14 @@ async fn arxiv_pages_by_start_and_resumes() {
         arxiv_page(start, max, 3)
     }))
     .await;
-    let f = fetcher();
-    let cfg = PubmedConfig::default();
-    let ctx = SourceCtx {
-        fetcher: &f,
-        pubmed: &cfg,
-        page_size: Some(2),
-    };
-    let feed = feed(
+    let api = Api::new(PubmedConfig::default(), Some(2));
+    let ctx = api.ctx();
+    let feed = feed_config(
         "arxiv",
         Kind::Arxiv,
         srv.url("/api/query?search_query=all:ketamine"),
     );
-    let (pages, err) = run(ctx, &feed, january(), None, 10).await;
-    assert!(err.is_none(), "{err:?}");
+    let pages = run_ok(ctx, &feed, january(), None, 10).await;
     assert_eq!(pages.len(), 2);
     assert_eq!(ids(&pages, |e| e.guid.clone()).len(), 3);
     assert_eq!(pages[0].total, Some(3));
@@ -919,21 +847,15 @@ async fn arxiv_pages_by_start_and_resumes() {
         fetcher: &f2,
         ..ctx
     };
-    let (rest, err) = run(ctx2, &feed, january(), pages[0].resume.clone(), 10).await;
-    assert!(err.is_none(), "{err:?}");
+    let rest = run_ok(ctx2, &feed, january(), pages[0].resume.clone(), 10).await;
     assert_eq!(ids(&rest, |e| e.guid.clone()).len(), 1);
     assert_eq!(qv(&srv.requests()[2], "start").as_deref(), Some("2"));
 }
 
 #[tokio::test]
 async fn setup_problems_are_permanent_one_line_errors() {
-    let f = fetcher();
-    let cfg = PubmedConfig::default();
-    let ctx = SourceCtx {
-        fetcher: &f,
-        pubmed: &cfg,
-        page_size: None,
-    };
+    let api = Api::new(PubmedConfig::default(), None);
+    let ctx = api.ctx();
     let cases = [
         (Kind::Pubmed, "http://127.0.0.1:9/esearch.fcgi?db=pubmed"),
         (Kind::EuropePmc, "http://127.0.0.1:9/search?format=json"),
@@ -942,7 +864,7 @@ async fn setup_problems_are_permanent_one_line_errors() {
         (Kind::Rss, "http://127.0.0.1:9/feed.xml"),
     ];
     for (kind, url) in cases {
-        let feed = feed("bad", kind, url.into());
+        let feed = feed_config("bad", kind, url.into());
         let (pages, err) = run(ctx, &feed, january(), None, 3).await;
         assert!(pages.is_empty());
         let err = err.unwrap_or_else(|| panic!("{kind} accepted {url}"));
@@ -950,7 +872,7 @@ async fn setup_problems_are_permanent_one_line_errors() {
         assert!(err.to_string().starts_with("feed bad: "), "{err}");
         assert!(!err.is_transient());
     }
-    let feed = feed("ctgov", Kind::Ctgov, "http://127.0.0.1:9/x".into());
+    let feed = feed_config("ctgov", Kind::Ctgov, "http://127.0.0.1:9/x".into());
     let (_, err) = run(ctx, &feed, january(), Some("garbage".into()), 3).await;
     assert!(matches!(err, Some(SourceError::Setup { .. })), "{err:?}");
 }
@@ -963,14 +885,9 @@ async fn api_key_is_redacted_from_errors() {
             .reply("/efetch.fcgi", Reply::status(500)),
     )
     .await;
-    let f = fetcher();
-    let cfg = pubmed_cfg(Some("SECRETKEY"));
-    let ctx = SourceCtx {
-        fetcher: &f,
-        pubmed: &cfg,
-        page_size: None,
-    };
-    let feed = feed("pm", Kind::Pubmed, srv.url("/esearch.fcgi?term=ketamine"));
+    let api = Api::new(pubmed_cfg(Some("SECRETKEY")), None);
+    let ctx = api.ctx();
+    let feed = feed_config("pm", Kind::Pubmed, srv.url("/esearch.fcgi?term=ketamine"));
     let (_, err) = run(ctx, &feed, january(), None, 3).await;
     let err = err.expect("500");
     assert!(err.is_transient());

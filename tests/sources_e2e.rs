@@ -18,14 +18,7 @@ use test_home::TestHome;
 
 const DOI: &str = "10.1038/s41380-024-02501-1";
 
-struct Env(TestHome);
-
-impl std::ops::Deref for Env {
-    type Target = TestHome;
-    fn deref(&self) -> &TestHome {
-        &self.0
-    }
-}
+test_home::home_newtype!(Env);
 
 impl Env {
     /// A home whose config holds `feeds` (TOML) and polite test settings.
@@ -37,6 +30,15 @@ impl Env {
         );
         std::fs::write(home.config(), text).unwrap();
         Env(home)
+    }
+
+    /// How many entries `ketlit list --format json` prints.
+    async fn listed(&self) -> usize {
+        self.json(&["list", "--format", "json"])
+            .await
+            .as_array()
+            .unwrap()
+            .len()
     }
 }
 
@@ -127,9 +129,7 @@ async fn one_work_from_pubmed_europepmc_and_a_toc_is_one_entry_with_three_source
     ));
     let o = env.run(&["fetch"]).await;
     assert!(o.status.success(), "{}", out(&o));
-    let all = env
-        .json(&["list", "--format", "json", "--limit", "0"])
-        .await;
+    let all = env.list_all().await;
     let same: Vec<&Value> = all
         .as_array()
         .unwrap()
@@ -183,9 +183,7 @@ async fn one_work_from_pubmed_europepmc_and_a_toc_is_one_entry_with_three_source
         "FIRST_IDATE:[{} TO {today}]",
         today - Days::new(2)
     )));
-    let again = env
-        .json(&["list", "--format", "json", "--limit", "0"])
-        .await;
+    let again = env.list_all().await;
     assert_eq!(
         again.as_array().unwrap().len(),
         all.as_array().unwrap().len()
@@ -220,9 +218,7 @@ async fn a_preprint_is_linked_to_its_published_doi_and_tagged() {
     ));
     let o = env.run(&["fetch"]).await;
     assert!(o.status.success(), "{}", out(&o));
-    let all = env
-        .json(&["list", "--format", "json", "--limit", "0"])
-        .await;
+    let all = env.list_all().await;
     let find = |doi: &str| {
         all.as_array()
             .unwrap()
@@ -294,14 +290,7 @@ async fn an_interrupted_backfill_resumes_where_it_stopped() {
         "{}",
         out(&o)
     );
-    assert_eq!(
-        env.json(&["list", "--format", "json"])
-            .await
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(env.listed().await, 2);
     let first_run = server.requests_to("/rest/search").len();
     assert!(
         query(&server.requests_to("/rest/search")[0], "query")
@@ -317,14 +306,7 @@ async fn an_interrupted_backfill_resumes_where_it_stopped() {
         Some("c2"),
         "resumed, not restarted"
     );
-    assert_eq!(
-        env.json(&["list", "--format", "json"])
-            .await
-            .as_array()
-            .unwrap()
-            .len(),
-        6
-    );
+    assert_eq!(env.listed().await, 6);
     assert!(
         out(&o).contains("backfill since 2015-01-01: 4 new"),
         "{}",
@@ -342,12 +324,5 @@ async fn an_interrupted_backfill_resumes_where_it_stopped() {
         .as_deref(),
         Some("*")
     );
-    assert_eq!(
-        env.json(&["list", "--format", "json"])
-            .await
-            .as_array()
-            .unwrap()
-            .len(),
-        6
-    );
+    assert_eq!(env.listed().await, 6);
 }

@@ -6,9 +6,13 @@
 //! Include with `#[path = "common/corpus.rs"] mod corpus;`.
 #![allow(dead_code)]
 
+#[path = "fixtures.rs"]
+mod fixtures;
+
 use std::path::Path;
 
 use chrono::{Duration, TimeZone, Utc};
+use fixtures::{feed_config, fixture};
 use ketlit::config::FeedConfig;
 use ketlit::model::{Kind, RawEntry};
 use ketlit::store::Store;
@@ -26,24 +30,7 @@ pub struct Corpus {
 }
 
 fn feed(name: &str, kind: Kind) -> FeedConfig {
-    FeedConfig {
-        name: name.into(),
-        url: format!("https://example.org/{name}"),
-        kind,
-        schedule: "0 0 * * * *".into(),
-        filter: None,
-        enabled: true,
-        lookback_days: 30,
-        relevant_only: false,
-        origin: "test".into(),
-    }
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    feed_config(name, kind, format!("https://example.org/{name}"))
 }
 
 fn ingest(store: &mut Store, feed: &str, kind: Kind, entries: Vec<RawEntry>) {

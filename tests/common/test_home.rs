@@ -2,6 +2,7 @@
 //! the real `ketlit` binary run against them with a clean environment.
 #![allow(dead_code)] // each test file uses its own subset
 
+use std::fmt::Display;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
@@ -25,6 +26,18 @@ impl TestHome {
 
     pub fn config(&self) -> PathBuf {
         self.dir.path().join("config.toml")
+    }
+
+    /// Writes the config: `head` (settings and tables), then a `[[feed]]` table per
+    /// feed with its name, url and `extra` TOML lines.
+    pub fn write_config_with_feeds(&self, head: &str, feeds: &[(&str, String, impl Display)]) {
+        let mut text = head.to_string();
+        for (name, url, extra) in feeds {
+            text.push_str(&format!(
+                "\n[[feed]]\nname = \"{name}\"\nurl = \"{url}\"\n{extra}\n"
+            ));
+        }
+        std::fs::write(self.config(), text).unwrap();
     }
 
     /// The binary with this home's database and config, and nothing from the
@@ -62,4 +75,26 @@ impl TestHome {
         serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
     }
+
+    /// Every stored entry, as `ketlit list --format json --limit 0` prints them.
+    pub async fn list_all(&self) -> Value {
+        self.json(&["list", "--format", "json", "--limit", "0"])
+            .await
+    }
 }
+
+/// Declares `struct $name(TestHome)`, a test file's own home: it derefs to
+/// [`TestHome`], so the file's helpers sit beside the shared ones.
+macro_rules! home_newtype {
+    ($name:ident) => {
+        struct $name($crate::test_home::TestHome);
+
+        impl std::ops::Deref for $name {
+            type Target = $crate::test_home::TestHome;
+            fn deref(&self) -> &Self::Target {
+                &self.0
+            }
+        }
+    };
+}
+pub(crate) use home_newtype;
