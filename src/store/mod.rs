@@ -13,6 +13,7 @@ mod tagging;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
 pub use checkpoint::Checkpointer;
@@ -98,6 +99,14 @@ impl Store {
         // Ingest alone cycles through some twenty statements; the default cache of 16
         // would re-prepare them on every entry.
         self.conn.set_prepared_statement_cache_capacity(64);
+        // Without the query planner stability guarantee, SQLite marks a statement for
+        // re-planning whenever the plan looked at a bound value (`x = ?` outside an
+        // index, `LIMIT ?`), and rusqlite's cache clears bindings on every return, so
+        // each reuse of such a cached statement was parsed and planned again: 40% of a
+        // `list`, and a share of every ingest. Our plans never depend on the values.
+        self.conn
+            .set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .map_err(|e| self.err(e))?;
         // The daemon writes while CLI readers run: WAL lets readers proceed during a
         // write, and the busy timeout covers the brief checkpoint/writer locks.
         self.conn

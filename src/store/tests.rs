@@ -95,6 +95,30 @@ fn migrations_apply_to_a_fresh_file_with_pragmas() {
 }
 
 #[test]
+fn cached_statements_are_reused_without_replanning() {
+    let (_d, mut s) = open();
+    let entries: Vec<RawEntry> = (1..=5)
+        .map(|i| entry(&format!("g{i}"), &format!("Title {i}")))
+        .collect();
+    ingest(&mut s, "a", &entries);
+    // The sources lookup filters on a column its index does not cover, the shape whose
+    // plan SQLite ties to the bound value unless the planner guarantee is on.
+    let sql = "SELECT f.name FROM sources s JOIN feeds f ON f.id = s.feed_id
+               WHERE s.entry_id = ?1 AND s.first_seen_at > ?2";
+    for id in 1..=5i64 {
+        let mut st = s.connection().prepare_cached(sql).unwrap();
+        let names: Vec<String> = st
+            .query_map(rusqlite::params![id, 0], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(names, ["a"]);
+    }
+    let st = s.connection().prepare_cached(sql).unwrap();
+    assert_eq!(st.get_status(rusqlite::StatementStatus::RePrepare), 0);
+}
+
+#[test]
 fn reopening_does_not_reapply_and_a_newer_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("k.db");
