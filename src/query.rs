@@ -9,6 +9,18 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 /// `treatment-resistant` or `(2R,6R)-HNK` search as phrases instead of failing.
 /// Returns None when nothing searchable is left.
 pub fn fts_query(input: &str) -> Option<String> {
+    fts_query_expanding(input, |_| None)
+}
+
+/// [`fts_query`], with each plain prefix (`word*`, ASCII letters and digits) offered
+/// to `expand` as the token prefix FTS5 would match (lower case). When `expand`
+/// returns the indexed terms that start with it, the prefix becomes their OR group:
+/// the same matches, but FTS5 can walk them newest first and stop early, where a
+/// prefix query first merges every matching row. `None` keeps the prefix as it is.
+pub fn fts_query_expanding(
+    input: &str,
+    mut expand: impl FnMut(&str) -> Option<Vec<String>>,
+) -> Option<String> {
     let mut out: Vec<String> = Vec::new();
     let mut depth = 0i32;
     let mut chars = input.chars().peekable();
@@ -56,10 +68,17 @@ pub fn fts_query(input: &str) -> Option<String> {
                     let prefix = word.ends_with('*');
                     let bare = word.trim_end_matches('*');
                     if bare.chars().any(char::is_alphanumeric) {
-                        out.push(if prefix {
-                            format!("{}*", quote(bare))
-                        } else {
-                            quote(bare)
+                        let terms = (prefix && bare.bytes().all(|b| b.is_ascii_alphanumeric()))
+                            .then(|| expand(&bare.to_ascii_lowercase()))
+                            .flatten()
+                            .filter(|t| !t.is_empty());
+                        out.push(match terms {
+                            Some(t) => format!(
+                                "( {} )",
+                                t.iter().map(|t| quote(t)).collect::<Vec<_>>().join(" OR ")
+                            ),
+                            None if prefix => format!("{}*", quote(bare)),
+                            None => quote(bare),
                         });
                         pending_op = false;
                     }
@@ -165,6 +184,33 @@ mod tests {
         assert_eq!(
             fts_query("(2R,6R)-HNK").as_deref(),
             Some("( \"2R,6R\" ) \"-HNK\"")
+        );
+    }
+
+    #[test]
+    fn plain_prefixes_expand_to_the_terms_offered() {
+        let mut asked = Vec::new();
+        let q = fts_query_expanding("Glutam* NOT rat* treatment-resist* \"nmda\"*", |p| {
+            asked.push(p.to_owned());
+            match p {
+                "glutam" => Some(vec!["glutamate".into(), "glutamatergic".into()]),
+                "rat" => Some(vec!["rat".into()]),
+                _ => None,
+            }
+        });
+        assert_eq!(
+            q.as_deref(),
+            Some(
+                "( \"glutamate\" OR \"glutamatergic\" ) NOT ( \"rat\" ) \"treatment-resist\"* \"nmda\""
+            )
+        );
+        // Only plain ASCII words are offered; phrases and hyphenated words keep FTS5's
+        // own prefix matching.
+        assert_eq!(asked, ["glutam", "rat"]);
+        // No terms (or too many) leaves the prefix to FTS5.
+        assert_eq!(
+            fts_query_expanding("ketamin*", |_| Some(Vec::new())).as_deref(),
+            Some("\"ketamin\"*")
         );
     }
 

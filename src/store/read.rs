@@ -165,6 +165,9 @@ pub(super) fn conditions(f: &Filters) -> (String, Vec<Box<dyn ToSql>>) {
 /// interactive latency on a million entries.
 pub const RANK_WINDOW: usize = 1_000;
 
+/// The most terms a search prefix is expanded to (see `Store::prefix_terms`).
+const PREFIX_TERMS: usize = 16;
+
 pub(super) fn limit_clause(f: &Filters) -> String {
     f.limit.map_or(String::new(), |n| format!(" LIMIT {n}"))
 }
@@ -189,7 +192,7 @@ impl Store {
     /// [`super::rank`]); a query that matches fewer is ranked whole. Without a limit
     /// every match is ranked. Ties go to the newer entry.
     pub fn search(&self, query: &str, f: &Filters) -> Result<Vec<EntrySummary>> {
-        let Some(fts) = crate::query::fts_query(query) else {
+        let Some(fts) = crate::query::fts_query_expanding(query, |p| self.prefix_terms(p)) else {
             return Ok(Vec::new());
         };
         let (cond, mut args) = conditions(f);
@@ -244,6 +247,36 @@ impl Store {
             Ok(out)
         };
         run().map_err(|e| self.err(e))
+    }
+
+    /// The indexed terms that start with `prefix` (ASCII, lower case), or None when
+    /// there are none or more than [`PREFIX_TERMS`] (FTS5's own prefix matching is then
+    /// no slower than their OR). Each term costs one seek in the index vocabulary.
+    fn prefix_terms(&self, prefix: &str) -> Option<Vec<String>> {
+        let mut upper = prefix.to_owned();
+        // ASCII letters and digits: the successor of the last byte is ASCII too.
+        let last = upper.pop()?;
+        upper.push(char::from(last as u8 + 1));
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT term FROM entries_terms WHERE term >= ?1 AND term < ?2 LIMIT 1")
+            .ok()?;
+        let mut terms: Vec<String> = Vec::new();
+        let mut from = prefix.to_owned();
+        // A failed lookup leaves the prefix to FTS5, which gives the same matches.
+        while let Some(term) = st
+            .query_row([&from, &upper], |r| r.get::<_, String>(0))
+            .optional()
+            .ok()?
+        {
+            if terms.len() == PREFIX_TERMS {
+                return None;
+            }
+            // Tokens never hold control characters, so the next term is at least this.
+            from = format!("{term}\u{1}");
+            terms.push(term);
+        }
+        (!terms.is_empty()).then_some(terms)
     }
 
     fn summaries(&self, sql: &str, args: &[Box<dyn ToSql>]) -> Result<Vec<EntrySummary>> {

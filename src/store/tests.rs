@@ -776,3 +776,56 @@ fn the_deferred_index_follows_updates_and_merges_made_before_and_after_a_flush()
         )
         .unwrap();
 }
+
+#[test]
+fn prefix_search_finds_every_term_with_the_prefix_however_many() {
+    let (_d, mut s) = open();
+    let mut words: Vec<String> = ["glutamate", "Glutamatergic", "glutamine", "glutam"]
+        .map(String::from)
+        .to_vec();
+    // More terms than a prefix is expanded to: FTS5's own prefix matching answers.
+    words.extend((0..20).map(|i| format!("zonk{i}")));
+    let mut entries: Vec<RawEntry> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| entry(&format!("p{i}"), &format!("A study of {w} levels")))
+        .collect();
+    entries.push(entry("other", "Gluten and glutton are not matches"));
+    ingest(&mut s, "a", &entries);
+    fn titles_of(s: &Store, q: &str, limit: Option<usize>) -> Vec<String> {
+        let f = Filters {
+            limit,
+            ..Default::default()
+        };
+        let mut t: Vec<String> = s
+            .search(q, &f)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.title)
+            .collect();
+        t.sort();
+        t
+    }
+    let titles = |q: &str, limit: Option<usize>| titles_of(&s, q, limit);
+    for limit in [None, Some(20)] {
+        assert_eq!(
+            titles("glutam*", limit),
+            [
+                "A study of Glutamatergic levels",
+                "A study of glutam levels",
+                "A study of glutamate levels",
+                "A study of glutamine levels",
+            ]
+        );
+        assert_eq!(titles("zonk*", limit).len(), 20);
+        assert_eq!(titles("study NOT glutam*", limit).len(), 20);
+        assert_eq!(titles("glutamat* OR glutt*", limit).len(), 3);
+        assert!(titles("glutz*", limit).is_empty());
+    }
+    // An entry removed from the index is not found through its old terms.
+    s.connection()
+        .execute("DELETE FROM entries WHERE title LIKE '%glutamine%'", [])
+        .unwrap();
+    s.flush_index().unwrap();
+    assert_eq!(titles_of(&s, "glutam*", None).len(), 3);
+}
