@@ -75,28 +75,30 @@ impl Fields {
         }
     }
 
+    /// A work from a row of [`FIELD_COLUMNS`], by position (looking columns up by
+    /// name cost a string comparison per column per row).
     fn from_row(r: &Row) -> rusqlite::Result<Fields> {
-        let list = |col: &str| -> rusqlite::Result<Vec<String>> {
-            let s: String = r.get(col)?;
+        let list = |i: usize| -> rusqlite::Result<Vec<String>> {
+            let s: String = r.get(i)?;
             Ok(serde_json::from_str(&s).unwrap_or_default())
         };
-        let authors: String = r.get("authors")?;
+        let authors: String = r.get(6)?;
         Ok(Fields {
-            doi: r.get("doi")?,
-            pmid: r.get("pmid")?,
-            pmcid: r.get("pmcid")?,
-            nct_id: r.get("nct_id")?,
-            title: r.get("title")?,
-            abstract_: r.get("abstract")?,
+            doi: r.get(0)?,
+            pmid: r.get(1)?,
+            pmcid: r.get(2)?,
+            nct_id: r.get(3)?,
+            title: r.get(4)?,
+            abstract_: r.get(5)?,
             authors: authors.lines().map(str::to_owned).collect(),
-            journal: r.get("journal")?,
-            link: r.get("link")?,
-            published: r.get("published_at")?,
-            updated: r.get("updated_at")?,
-            first_seen: r.get("first_seen_at")?,
-            categories: list("categories")?,
-            mesh: list("mesh")?,
-            publication_types: list("publication_types")?,
+            journal: r.get(7)?,
+            link: r.get(8)?,
+            published: r.get(9)?,
+            updated: r.get(10)?,
+            first_seen: r.get(11)?,
+            categories: list(12)?,
+            mesh: list(13)?,
+            publication_types: list(14)?,
         })
     }
 
@@ -159,9 +161,15 @@ fn json(v: &[String]) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
 }
 
+/// The columns [`Fields::from_row`] reads, in its order.
+const FIELD_COLUMNS: &str = "doi, pmid, pmcid, nct_id, title, abstract, authors, journal, link,
+    published_at, updated_at, first_seen_at, categories, mesh, publication_types";
+
 pub(super) fn load(tx: &Transaction, id: i64) -> rusqlite::Result<Fields> {
-    tx.prepare_cached("SELECT * FROM entries WHERE id = ?1")?
-        .query_row([id], Fields::from_row)
+    tx.prepare_cached(&format!(
+        "SELECT {FIELD_COLUMNS} FROM entries WHERE id = ?1"
+    ))?
+    .query_row([id], Fields::from_row)
 }
 
 const WORK_COLUMNS: &str = "doi = ?1, pmid = ?2, pmcid = ?3, nct_id = ?4, title = ?5,
@@ -213,7 +221,12 @@ fn insert(tx: &Transaction, f: &Fields) -> rusqlite::Result<i64> {
         )?
         .execute(p)
     })?;
-    Ok(tx.last_insert_rowid())
+    let id = tx.last_insert_rowid();
+    // Queued here rather than by a trigger (see migration 0006); a row queued already
+    // (a reused id whose old entry awaits removal from the index) keeps its state.
+    tx.prepare_cached("INSERT OR IGNORE INTO fts_pending (id, indexed) VALUES (?1, 0)")?
+        .execute([id])?;
+    Ok(id)
 }
 
 fn save(tx: &Transaction, id: i64, f: &Fields) -> rusqlite::Result<()> {
@@ -283,13 +296,21 @@ fn merge_works(tx: &Transaction, keep: i64, other: i64) -> rusqlite::Result<Fiel
     Ok(theirs)
 }
 
+/// A stored work an incoming sighting joined.
+struct Resolved {
+    id: i64,
+    /// Whether the work's fields or the works it is made of changed, and with them,
+    /// possibly, its tags. A sighting that only confirms what is stored leaves both.
+    changed: bool,
+}
+
 /// Joins `incoming` to the work(s) it matches (plus `known`, the work its sighting
-/// already points to), merging them into one. Returns the work id, or None if new.
+/// already points to), merging them into one. Returns the work, or None if new.
 fn resolve(
     tx: &Transaction,
     known: Option<i64>,
     incoming: &Fields,
-) -> rusqlite::Result<Option<i64>> {
+) -> rusqlite::Result<Option<Resolved>> {
     let mut ids = matching_works(tx, incoming)?;
     if let Some(k) = known {
         ids.push(k);
@@ -309,7 +330,10 @@ fn resolve(
     if changed {
         save(tx, keep, &fields)?;
     }
-    Ok(Some(keep))
+    Ok(Some(Resolved {
+        id: keep,
+        changed: changed || !rest.is_empty(),
+    }))
 }
 
 pub(super) fn ingest(
@@ -347,14 +371,17 @@ pub(super) fn ingest(
             }
             Some((source_id, work, _)) => {
                 let incoming = Fields::from_entry(e, now);
-                let work = resolve(tx, Some(work), &incoming)?.unwrap_or(work);
+                let (work, changed) =
+                    resolve(tx, Some(work), &incoming)?.map_or((work, true), |r| (r.id, r.changed));
                 tx.prepare_cached(
                     "UPDATE sources SET entry_id = ?2, link = ?3, content_hash = ?4, last_seen_at = ?5 WHERE id = ?1",
                 )?
                 .execute(params![source_id, work, e.link, hash, now])?;
                 stats.updated += 1;
                 touched.push(work);
-                to_tag.push(work);
+                if changed {
+                    to_tag.push(work);
+                }
                 source_tags(tx, work, e)?;
             }
             None => {
@@ -362,8 +389,12 @@ pub(super) fn ingest(
                 let work = match resolve(tx, None, &incoming)? {
                     Some(w) => {
                         stats.merged += 1;
-                        to_tag.push(w);
-                        w
+                        // Tags follow from the fields alone: a sighting that added
+                        // nothing leaves them as they are.
+                        if w.changed {
+                            to_tag.push(w.id);
+                        }
+                        w.id
                     }
                     None => {
                         stats.new += 1;
@@ -429,19 +460,43 @@ fn link_pair(tx: &Transaction, a: i64, rel_a: &str, b: i64, rel_b: &str) -> rusq
     Ok(())
 }
 
-/// The NCT ids a work names: its own and any `nct:` categories (further trials a
-/// PubMed record lists).
-fn nct_ids(f: &Fields) -> Vec<String> {
-    let mut ids: Vec<String> = f.nct_id.iter().cloned().collect();
-    ids.extend(
-        f.categories
-            .iter()
-            .filter_map(|c| c.strip_prefix("nct:"))
-            .map(str::to_owned),
-    );
-    ids.sort();
-    ids.dedup();
-    ids
+/// What [`link_works`] needs of a stored work: its DOI, whether it has a strong
+/// identifier, and the NCT ids it names (its own and any `nct:` categories, further
+/// trials a PubMed record lists). Read alone, without the abstract and the rest.
+struct LinkKeys {
+    doi: Option<String>,
+    strong: bool,
+    nct_ids: Vec<String>,
+}
+
+fn link_keys(tx: &Transaction, id: i64) -> rusqlite::Result<Option<LinkKeys>> {
+    tx.prepare_cached(
+        "SELECT doi, pmid IS NOT NULL OR pmcid IS NOT NULL, nct_id, categories
+         FROM entries WHERE id = ?1",
+    )?
+    .query_row([id], |r| {
+        let doi: Option<String> = r.get(0)?;
+        let nct: Option<String> = r.get(2)?;
+        let categories: String = r.get(3)?;
+        let mut nct_ids: Vec<String> = nct.into_iter().collect();
+        // Most works name no trial; skip decoding their categories.
+        if categories.contains("\"nct:") {
+            let list: Vec<String> = serde_json::from_str(&categories).unwrap_or_default();
+            nct_ids.extend(
+                list.iter()
+                    .filter_map(|c| c.strip_prefix("nct:"))
+                    .map(str::to_owned),
+            );
+        }
+        nct_ids.sort();
+        nct_ids.dedup();
+        Ok(LinkKeys {
+            strong: doi.is_some() || r.get(1)?,
+            doi,
+            nct_ids,
+        })
+    })
+    .optional()
 }
 
 /// Joins works that belong together but stay separate: a preprint and its journal
@@ -468,11 +523,7 @@ fn link_works(tx: &Transaction, touched: &[i64], links: &[WorkLink]) -> rusqlite
         .query_row([], |r| r.get(0))?;
     for &id in &work_ids {
         // A merge earlier in this ingest may have folded the work away.
-        let Some(f) = tx
-            .prepare_cached("SELECT * FROM entries WHERE id = ?1")?
-            .query_row([id], Fields::from_row)
-            .optional()?
-        else {
+        let Some(f) = link_keys(tx, id)? else {
             continue;
         };
         if let Some(doi) = f.doi.as_ref().filter(|_| any_doi_links) {
@@ -494,8 +545,8 @@ fn link_works(tx: &Transaction, touched: &[i64], links: &[WorkLink]) -> rusqlite
                 }
             }
         }
-        for nct in nct_ids(&f) {
-            if f.has_strong_id() {
+        for nct in &f.nct_ids {
+            if f.strong {
                 let regs: Vec<i64> = tx
                     .prepare_cached(
                         "SELECT id FROM entries WHERE nct_id = ?1 AND doi IS NULL AND pmid IS NULL AND pmcid IS NULL",

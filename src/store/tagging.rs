@@ -96,21 +96,16 @@ type TagRowRef<'a> = (
     Option<i64>,
 );
 
-/// Inserts `rows` for work `id`, several rows a statement: a work carries a handful of
-/// tags, and one statement each was a tenth of ingest.
+/// Inserts `rows` for work `id`, one row a statement: a statement inserting several
+/// rows into a table with a foreign key keeps a journal of every page it touches (to
+/// undo itself should a later row fail the key), which cost more than the statements.
 fn insert_tags(tx: &Transaction, id: i64, rows: &[TagRowRef]) -> rusqlite::Result<()> {
-    const CHUNK: usize = 8;
-    for chunk in rows.chunks(CHUNK) {
-        let values = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
-        let mut st = tx.prepare_cached(&format!(
-            "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
-             VALUES {values}"
-        ))?;
-        let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 6);
-        for (tag, field, phrase, a, b) in chunk {
-            params.extend_from_slice(&[&id, tag, field, phrase, a, b]);
-        }
-        st.execute(params.as_slice())?;
+    let mut st = tx.prepare_cached(
+        "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (tag, field, phrase, a, b) in rows {
+        st.execute(rusqlite::params![id, tag, field, phrase, a, b])?;
     }
     Ok(())
 }

@@ -829,3 +829,49 @@ fn prefix_search_finds_every_term_with_the_prefix_however_many() {
     s.flush_index().unwrap();
     assert_eq!(titles_of(&s, "glutam*", None).len(), 3);
 }
+
+#[test]
+fn a_merge_that_adds_an_abstract_retags_the_work_and_a_bare_repeat_leaves_it() {
+    let (_d, mut s) = open();
+    s.set_tagger(std::sync::Arc::new(crate::tag::Tagger::builtin()));
+    let with_doi = |guid: &str, title: &str, summary: Option<&str>| {
+        let mut e = entry(guid, title);
+        e.doi = Some("10.1000/merge-retag".into());
+        e.summary = summary.map(str::to_owned);
+        e
+    };
+    ingest(
+        &mut s,
+        "a",
+        &[with_doi("t1", "Ketamine infusion outcomes", None)],
+    );
+    let tags = |s: &Store| s.list(&Filters::default()).unwrap()[0].tags.clone();
+    assert!(!tags(&s).contains(&"ptsd".to_string()), "{:?}", tags(&s));
+    // The journal's version brings the abstract: the merged work is tagged from it.
+    let st = ingest(
+        &mut s,
+        "b",
+        &[with_doi(
+            "t2",
+            "Ketamine infusion outcomes",
+            Some("Veterans with chronic PTSD received ketamine infusions."),
+        )],
+    );
+    assert_eq!(st.merged, 1);
+    let merged = tags(&s);
+    assert!(merged.contains(&"ptsd".to_string()), "{merged:?}");
+    // A third sighting that adds nothing keeps the tags and their evidence.
+    let before = s
+        .show(s.list(&Filters::default()).unwrap()[0].id)
+        .unwrap()
+        .unwrap();
+    ingest(
+        &mut s,
+        "c",
+        &[with_doi("t3", "Ketamine infusion outcomes", None)],
+    );
+    let after = s.show(before.summary.id).unwrap().unwrap();
+    assert_eq!(after.summary.tags, before.summary.tags);
+    assert_eq!(after.evidence.len(), before.evidence.len());
+    assert_eq!(after.seen_in.len(), 3);
+}
