@@ -2,6 +2,7 @@
 //! parser, off the async runtime) → relevance filter → store in one transaction →
 //! record the outcome and when the feed is next due. Also a whole pass over many feeds.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -39,6 +40,9 @@ pub struct Ctx {
     pub cpu: Arc<tokio::sync::Semaphore>,
     /// Checkpoints the write-ahead log off the writer while any copy of this lives.
     _checkpointer: Arc<crate::store::Checkpointer>,
+    /// Store jobs waiting for the store: the writer keeps its shared transaction open
+    /// while more wait, and commits when none do (group commit).
+    queued: Arc<AtomicUsize>,
 }
 
 /// How one feed's refresh ended.
@@ -64,6 +68,7 @@ impl Ctx {
         let tagger = Arc::new(config.tagger()?);
         store.set_tagger(tagger.clone());
         store.set_index_batch(INDEX_BATCH);
+        store.set_group_commit(true)?;
         let checkpointer = Arc::new(store.spawn_checkpointer()?);
         Ok(Ctx {
             fetcher,
@@ -71,6 +76,7 @@ impl Ctx {
             config: Arc::new(config),
             tagger,
             _checkpointer: checkpointer,
+            queued: Arc::new(AtomicUsize::new(0)),
             cpu: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism()
                     .map_or(1, |n| n.get().saturating_sub(1).max(1)),
@@ -94,6 +100,7 @@ impl Ctx {
             tagger,
             cpu: self.cpu.clone(),
             _checkpointer: self._checkpointer.clone(),
+            queued: self.queued.clone(),
         })
     }
 
@@ -110,16 +117,37 @@ impl Ctx {
     }
 
     /// Runs `f` on the store from a blocking thread, so SQLite never stalls the runtime.
+    /// Writes join the store's shared transaction, committed once no other job waits
+    /// (or it is due): in a busy pass, one commit covers many feeds. A feed's result
+    /// is reported before that commit; should the commit fail, the job that ran it
+    /// returns the error and the log names how many writes were lost (their feeds keep
+    /// their old state, so the next pass fetches them again).
     pub async fn with_store<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let store = self.store.clone();
+        let queued = self.queued.clone();
+        queued.fetch_add(1, Ordering::SeqCst);
         tokio::task::spawn_blocking(move || {
-            // A panic elsewhere while holding the lock leaves the connection usable:
-            // every write is its own transaction, rolled back on drop.
+            // A panic elsewhere while holding the lock leaves the connection usable: a
+            // write that panics rolls back its savepoint as it unwinds.
             let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut guard)
+            queued.fetch_sub(1, Ordering::SeqCst);
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut guard)))
+                .unwrap_or_else(|_| {
+                    Err(StoreError::Other {
+                        path: "database".into(),
+                        message: "store task panicked".into(),
+                    })
+                });
+            if (queued.load(Ordering::SeqCst) == 0 || guard.group_due())
+                && let Err(e) = guard.commit_group()
+            {
+                tracing::error!("{e}");
+                return Err(e);
+            }
+            result
         })
         .await
         .unwrap_or_else(|e| {

@@ -205,7 +205,9 @@ pub fn find_nct_ids(s: &str) -> Vec<String> {
     let b = s.as_bytes();
     let mut i = 0;
     while i + 11 <= b.len() {
-        if b[i..i + 3].eq_ignore_ascii_case(b"nct")
+        // The first byte alone rules out almost every position.
+        if b[i] | 0x20 == b'n'
+            && b[i + 1..i + 3].eq_ignore_ascii_case(b"ct")
             && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
             && b[i + 3..i + 11].iter().all(u8::is_ascii_digit)
             && b.get(i + 11).is_none_or(|c| !c.is_ascii_digit())

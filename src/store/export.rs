@@ -51,12 +51,7 @@ impl Store {
                 path: shown.clone(),
                 source,
             })?;
-        let store = Store {
-            conn,
-            path: path.to_path_buf(),
-            tagger: None,
-            index_batch: 1,
-        };
+        let store = Store::over(conn, path);
         store
             .conn
             .busy_timeout(Duration::from_secs(30))

@@ -332,11 +332,7 @@ impl Store {
 
 /// Counts runs in a row that ended in the same permanent redirect; at
 /// [`REDIRECTS_TO_MOVE`] the feed moves there.
-fn record_redirect(
-    tx: &rusqlite::Transaction,
-    id: i64,
-    seen: Option<&str>,
-) -> rusqlite::Result<()> {
+fn record_redirect(tx: &rusqlite::Connection, id: i64, seen: Option<&str>) -> rusqlite::Result<()> {
     let Some(target) = seen else {
         tx.execute(
             "UPDATE feeds SET redirect_target = NULL, redirect_count = 0 WHERE id = ?1",

@@ -4,7 +4,7 @@
 //! no non-empty field is ever blanked.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, ToSql, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use serde::Serialize;
 
 use crate::dedup::{content_hash, source_key};
@@ -165,7 +165,7 @@ fn json(v: &[String]) -> String {
 const FIELD_COLUMNS: &str = "doi, pmid, pmcid, nct_id, title, abstract, authors, journal, link,
     published_at, updated_at, first_seen_at, categories, mesh, publication_types";
 
-pub(super) fn load(tx: &Transaction, id: i64) -> rusqlite::Result<Fields> {
+pub(super) fn load(tx: &Connection, id: i64) -> rusqlite::Result<Fields> {
     tx.prepare_cached(&format!(
         "SELECT {FIELD_COLUMNS} FROM entries WHERE id = ?1"
     ))?
@@ -212,7 +212,7 @@ fn with_params<T>(
     run(&p)
 }
 
-fn insert(tx: &Transaction, f: &Fields) -> rusqlite::Result<i64> {
+fn insert(tx: &Connection, f: &Fields) -> rusqlite::Result<i64> {
     with_params(f, &[], |p| {
         tx.prepare_cached(
             "INSERT INTO entries (doi, pmid, pmcid, nct_id, title, abstract, authors, journal, link,
@@ -229,7 +229,7 @@ fn insert(tx: &Transaction, f: &Fields) -> rusqlite::Result<i64> {
     Ok(id)
 }
 
-fn save(tx: &Transaction, id: i64, f: &Fields) -> rusqlite::Result<()> {
+fn save(tx: &Connection, id: i64, f: &Fields) -> rusqlite::Result<()> {
     with_params(f, &[&id], |p| {
         tx.prepare_cached(&format!("UPDATE entries SET {WORK_COLUMNS} WHERE id = ?17"))?
             .execute(p)
@@ -239,7 +239,7 @@ fn save(tx: &Transaction, id: i64, f: &Fields) -> rusqlite::Result<()> {
 
 /// The stored works that share an identifier with `f`, lowest id first. One indexed
 /// lookup per identifier: an OR or UNION over bound values makes SQLite re-plan.
-fn matching_works(tx: &Transaction, f: &Fields) -> rusqlite::Result<Vec<i64>> {
+fn matching_works(tx: &Connection, f: &Fields) -> rusqlite::Result<Vec<i64>> {
     let mut ids: Vec<i64> = Vec::new();
     if f.has_strong_id() {
         for (sql, value) in [
@@ -273,7 +273,7 @@ fn matching_works(tx: &Transaction, f: &Fields) -> rusqlite::Result<Vec<i64>> {
 
 /// Folds work `other` into work `keep`: sightings, tags and links move over, then
 /// `other` is deleted and its fields fill `keep`'s gaps.
-fn merge_works(tx: &Transaction, keep: i64, other: i64) -> rusqlite::Result<Fields> {
+fn merge_works(tx: &Connection, keep: i64, other: i64) -> rusqlite::Result<Fields> {
     let theirs = load(tx, other)?;
     tx.execute(
         "UPDATE sources SET entry_id = ?1 WHERE entry_id = ?2",
@@ -307,7 +307,7 @@ struct Resolved {
 /// Joins `incoming` to the work(s) it matches (plus `known`, the work its sighting
 /// already points to), merging them into one. Returns the work, or None if new.
 fn resolve(
-    tx: &Transaction,
+    tx: &Connection,
     known: Option<i64>,
     incoming: &Fields,
 ) -> rusqlite::Result<Option<Resolved>> {
@@ -337,7 +337,7 @@ fn resolve(
 }
 
 pub(super) fn ingest(
-    tx: &Transaction,
+    tx: &Connection,
     feed_id: i64,
     entries: &[RawEntry],
     links: &[WorkLink],
@@ -437,7 +437,7 @@ pub(super) fn ingest(
 /// Type tags a source states outright (`type:preprint` from Europe PMC's PPR source
 /// or bioRxiv, `type:trial-registration` from ClinicalTrials.gov), kept as tags with
 /// the category as their evidence.
-fn source_tags(tx: &Transaction, work: i64, e: &RawEntry) -> rusqlite::Result<()> {
+fn source_tags(tx: &Connection, work: i64, e: &RawEntry) -> rusqlite::Result<()> {
     for c in e.categories.iter().filter(|c| c.starts_with("type:")) {
         tx.prepare_cached(
             "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
@@ -449,7 +449,7 @@ fn source_tags(tx: &Transaction, work: i64, e: &RawEntry) -> rusqlite::Result<()
 }
 
 /// Both directions of a link; `rel` names what the linked work is to this one.
-fn link_pair(tx: &Transaction, a: i64, rel_a: &str, b: i64, rel_b: &str) -> rusqlite::Result<()> {
+fn link_pair(tx: &Connection, a: i64, rel_a: &str, b: i64, rel_b: &str) -> rusqlite::Result<()> {
     if a == b {
         return Ok(());
     }
@@ -469,7 +469,7 @@ struct LinkKeys {
     nct_ids: Vec<String>,
 }
 
-fn link_keys(tx: &Transaction, id: i64) -> rusqlite::Result<Option<LinkKeys>> {
+fn link_keys(tx: &Connection, id: i64) -> rusqlite::Result<Option<LinkKeys>> {
     tx.prepare_cached(
         "SELECT doi, pmid IS NOT NULL OR pmcid IS NOT NULL, nct_id, categories
          FROM entries WHERE id = ?1",
@@ -502,7 +502,7 @@ fn link_keys(tx: &Transaction, id: i64) -> rusqlite::Result<Option<LinkKeys>> {
 /// Joins works that belong together but stay separate: a preprint and its journal
 /// version (by DOI, remembered until both are stored), and a trial registration and
 /// the papers that report it (by NCT id).
-fn link_works(tx: &Transaction, touched: &[i64], links: &[WorkLink]) -> rusqlite::Result<()> {
+fn link_works(tx: &Connection, touched: &[i64], links: &[WorkLink]) -> rusqlite::Result<()> {
     for l in links {
         let (Some(from), Some(to)) = (
             crate::normalize::normalize_doi(&l.from_doi),

@@ -11,7 +11,7 @@ mod read;
 mod tagging;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
@@ -52,7 +52,25 @@ pub struct Store {
     /// fraction of indexing each feed's entries separately, as every flush writes a new
     /// FTS5 segment that later has to be merged.
     index_batch: usize,
+    /// Whether writes share one transaction (see [`Store::set_group_commit`]), and the
+    /// one open now.
+    grouping: bool,
+    group: Option<Group>,
 }
+
+/// A write transaction several writes share until [`Store::commit_group`].
+struct Group {
+    since: Instant,
+    writes: usize,
+}
+
+/// A shared transaction is committed once it is this old or holds this many writes,
+/// whatever else waits: it bounds what readers wait to see and what a crash takes.
+const GROUP_MAX_AGE: Duration = Duration::from_millis(250);
+const GROUP_MAX_WRITES: usize = 64;
+
+/// The savepoint each write in a shared transaction runs under.
+const WRITE_SAVEPOINT: &str = "ketlit_write";
 
 impl Store {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
@@ -72,12 +90,7 @@ impl Store {
                 path: shown.clone(),
                 source,
             })?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-            tagger: None,
-            index_batch: 1,
-        };
+        let mut store = Store::over(conn, path);
         store
             .configure()
             .and_then(|()| store.migrate())
@@ -90,6 +103,18 @@ impl Store {
                 e => e,
             })?;
         Ok(store)
+    }
+
+    /// A store over an open connection, with nothing set up.
+    fn over(conn: Connection, path: &Path) -> Store {
+        Store {
+            conn,
+            path: path.to_path_buf(),
+            tagger: None,
+            index_batch: 1,
+            grouping: false,
+            group: None,
+        }
     }
 
     fn configure(&self) -> Result<()> {
@@ -201,6 +226,52 @@ impl Store {
         self.index_batch = rows.max(1);
     }
 
+    /// Group commit: with `on`, each write runs under a savepoint of one transaction
+    /// that stays open for the writes after it, until [`Store::commit_group`] (or
+    /// [`Store::group_due`] says it is time). A write that fails rolls back alone.
+    /// Committing, and writing each changed page to the log, once for many feeds
+    /// instead of once each was the largest cost of a pass after the writes
+    /// themselves. Turning it off commits what is open.
+    pub fn set_group_commit(&mut self, on: bool) -> Result<()> {
+        if !on {
+            self.commit_group()?;
+        }
+        self.grouping = on;
+        Ok(())
+    }
+
+    /// Whether the open shared transaction should be committed now, whatever waits.
+    pub fn group_due(&self) -> bool {
+        self.group
+            .as_ref()
+            .is_some_and(|g| g.writes >= GROUP_MAX_WRITES || g.since.elapsed() >= GROUP_MAX_AGE)
+    }
+
+    /// Commits the open shared transaction, if any. Returns how many writes it held.
+    pub fn commit_group(&mut self) -> Result<usize> {
+        let Some(group) = self.group.take() else {
+            return Ok(0);
+        };
+        if self.conn.is_autocommit() {
+            // SQLite rolled the transaction back itself (an I/O error, a full disk).
+            return Err(self.lost_group(group.writes, "the transaction was rolled back"));
+        }
+        if let Err(e) = self.conn.execute_batch("COMMIT") {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(self.lost_group(group.writes, &e.to_string()));
+        }
+        Ok(group.writes)
+    }
+
+    fn lost_group(&self, writes: usize, why: &str) -> StoreError {
+        StoreError::Other {
+            path: self.path.display().to_string(),
+            message: format!(
+                "committing the last {writes} write(s) failed, none were saved: {why}"
+            ),
+        }
+    }
+
     /// Moves WAL checkpoints off this connection onto a thread of their own, for as
     /// long as the returned [`Checkpointer`] lives (see [`checkpoint`]).
     pub fn spawn_checkpointer(&mut self) -> Result<Checkpointer> {
@@ -223,7 +294,7 @@ impl Store {
     /// Runs `f` in one write transaction: committed if it succeeds, rolled back if not.
     pub(crate) fn write<T>(
         &mut self,
-        f: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T>,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T> {
         self.write_indexing(self.index_batch, f)
     }
@@ -232,13 +303,16 @@ impl Store {
     fn write_indexing<T>(
         &mut self,
         batch: usize,
-        f: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T>,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T> {
         let path = self.path.display().to_string();
         let err = |source| StoreError::Sqlite {
             path: path.clone(),
             source,
         };
+        if self.grouping {
+            return self.write_in_group(batch, f);
+        }
         // IMMEDIATE takes the write lock up front, waiting out other writers under the
         // busy timeout. A deferred transaction that reads first and then writes fails at
         // once with "database is locked" if another process committed in between.
@@ -253,6 +327,44 @@ impl Store {
         Ok(value)
     }
 
+    /// One write under its savepoint in the shared transaction, opened if need be.
+    fn write_in_group<T>(
+        &mut self,
+        batch: usize,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        if let Some(g) = self.group.take_if(|_| self.conn.is_autocommit()) {
+            // SQLite ended the transaction on an error; what it held is gone.
+            tracing::error!(
+                "{}: the last {} write(s) were rolled back by an earlier error",
+                self.path.display(),
+                g.writes
+            );
+        }
+        if self.group.is_none() {
+            self.conn
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(|e| self.err(e))?;
+            self.group = Some(Group {
+                since: Instant::now(),
+                writes: 0,
+            });
+        }
+        let value = {
+            let sp = Savepoint::begin(&self.conn).map_err(|e| self.err(e))?;
+            let value = f(&self.conn).and_then(|v| index_pending(&self.conn, batch).map(|()| v));
+            match value {
+                Ok(v) => sp.release().map(|()| v),
+                Err(e) => Err(e),
+            }
+        };
+        let value = value.map_err(|e| self.err(e))?;
+        if let Some(g) = &mut self.group {
+            g.writes += 1;
+        }
+        Ok(value)
+    }
+
     fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.path.display().to_string(),
@@ -261,9 +373,56 @@ impl Store {
     }
 }
 
+/// A write's savepoint in a shared transaction: released when the write succeeds,
+/// rolled back (changing nothing else in the transaction) when it fails or panics.
+struct Savepoint<'c> {
+    conn: &'c Connection,
+    released: bool,
+}
+
+impl<'c> Savepoint<'c> {
+    fn begin(conn: &'c Connection) -> rusqlite::Result<Savepoint<'c>> {
+        // Cached: parsing these two statements anew was a visible share of a pass.
+        conn.prepare_cached(&format!("SAVEPOINT {WRITE_SAVEPOINT}"))?
+            .execute([])?;
+        Ok(Savepoint {
+            conn,
+            released: false,
+        })
+    }
+
+    fn release(mut self) -> rusqlite::Result<()> {
+        self.conn
+            .prepare_cached(&format!("RELEASE {WRITE_SAVEPOINT}"))?
+            .execute([])?;
+        self.released = true;
+        Ok(())
+    }
+}
+
+impl Drop for Savepoint<'_> {
+    fn drop(&mut self) {
+        if !self.released {
+            let _ = self.conn.execute_batch(&format!(
+                "ROLLBACK TO {WRITE_SAVEPOINT}; RELEASE {WRITE_SAVEPOINT}"
+            ));
+        }
+    }
+}
+
+impl Drop for Store {
+    /// Commits the shared transaction: every write in it completed (a failed or
+    /// panicking one rolled back its savepoint), so it holds only whole writes.
+    fn drop(&mut self) {
+        if let Err(e) = self.commit_group() {
+            tracing::error!("{e}");
+        }
+    }
+}
+
 /// Brings the full-text index up to date with the rows the triggers queued, in three
 /// bulk statements (see migrations/0001_init.sql for why not row by row).
-fn index_pending(tx: &rusqlite::Transaction, batch: usize) -> rusqlite::Result<()> {
+fn index_pending(tx: &Connection, batch: usize) -> rusqlite::Result<()> {
     // Counting stops at `batch`, so the check costs the same however long the queue.
     let waiting: usize = tx
         .prepare_cached("SELECT count(*) FROM (SELECT 1 FROM fts_pending LIMIT ?1)")?

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::Transaction;
+use rusqlite::Connection;
 use serde::Serialize;
 
 use super::ingest::{Fields, load};
@@ -66,7 +66,7 @@ pub fn classify_entry(tagger: &Tagger, e: &RawEntry) -> Classification {
 
 /// Writes the tags of a verdict computed for a new work (nothing to compare with).
 pub(super) fn write_verdict(
-    tx: &Transaction,
+    tx: &Connection,
     id: i64,
     verdict: &Classification,
 ) -> rusqlite::Result<()> {
@@ -99,7 +99,7 @@ type TagRowRef<'a> = (
 /// Inserts `rows` for work `id`, one row a statement: a statement inserting several
 /// rows into a table with a foreign key keeps a journal of every page it touches (to
 /// undo itself should a later row fail the key), which cost more than the statements.
-fn insert_tags(tx: &Transaction, id: i64, rows: &[TagRowRef]) -> rusqlite::Result<()> {
+fn insert_tags(tx: &Connection, id: i64, rows: &[TagRowRef]) -> rusqlite::Result<()> {
     let mut st = tx.prepare_cached(
         "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -113,7 +113,7 @@ fn insert_tags(tx: &Transaction, id: i64, rows: &[TagRowRef]) -> rusqlite::Resul
 /// Classifies one stored work and replaces its tagger-set tags when they changed.
 /// Returns (added, removed).
 pub(super) fn tag_work(
-    tx: &Transaction,
+    tx: &Connection,
     id: i64,
     tagger: &Tagger,
 ) -> rusqlite::Result<(usize, usize)> {

@@ -875,3 +875,53 @@ fn a_merge_that_adds_an_abstract_retags_the_work_and_a_bare_repeat_leaves_it() {
     assert_eq!(after.evidence.len(), before.evidence.len());
     assert_eq!(after.seen_in.len(), 3);
 }
+
+#[test]
+fn group_commit_shares_one_transaction_and_a_failed_write_rolls_back_alone() {
+    let (_d, mut s) = open();
+    s.set_group_commit(true).unwrap();
+    ingest(&mut s, "a", &[entry("g1", "First")]);
+    assert!(
+        s.ingest_entries("nope", info(), vec![entry("g2", "Second")], Vec::new())
+            .is_err()
+    );
+    ingest(&mut s, "b", &[entry("g3", "Third")]);
+    let other = Store::open(s.path()).unwrap();
+    assert_eq!(
+        other.count_entries().unwrap(),
+        0,
+        "visible only once committed"
+    );
+    // A write that panics midway rolls back what it did, and only that.
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = s.write(|tx| {
+            tx.execute(
+                "INSERT INTO entries (title, first_seen_at, sort_at) VALUES ('Half', 0, 0)",
+                [],
+            )?;
+            panic!("a bug in a write");
+            #[allow(unreachable_code)]
+            Ok(())
+        });
+    }));
+    assert!(panicked.is_err());
+    assert!(!s.group_due());
+    assert_eq!(s.commit_group().unwrap(), 2);
+    let titles: Vec<String> = other
+        .list(&Filters::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.title)
+        .collect();
+    assert_eq!(titles.len(), 2);
+    assert!(titles.contains(&"First".to_string()) && titles.contains(&"Third".to_string()));
+    assert_eq!(s.commit_group().unwrap(), 0, "nothing left open");
+    // Closing the store commits what is open; turning grouping off does too.
+    ingest(&mut s, "a", &[entry("g4", "Fourth")]);
+    s.set_group_commit(false).unwrap();
+    assert_eq!(other.count_entries().unwrap(), 3);
+    s.set_group_commit(true).unwrap();
+    ingest(&mut s, "a", &[entry("g5", "Fifth")]);
+    drop(s);
+    assert_eq!(other.count_entries().unwrap(), 4);
+}
