@@ -925,3 +925,36 @@ fn group_commit_shares_one_transaction_and_a_failed_write_rolls_back_alone() {
     drop(s);
     assert_eq!(other.count_entries().unwrap(), 4);
 }
+
+#[test]
+fn identifier_lookups_use_the_partial_indexes() {
+    let (_d, s) = open();
+    for (sql, index) in [
+        ("SELECT id FROM entries WHERE doi = ?1", "entries_doi"),
+        ("SELECT id FROM entries WHERE pmid = ?1", "entries_pmid"),
+        ("SELECT id FROM entries WHERE pmcid = ?1", "entries_pmcid"),
+        (
+            "SELECT id FROM entries WHERE nct_id = ?1 AND doi IS NULL AND pmid IS NULL AND pmcid IS NULL",
+            "entries_nct",
+        ),
+        (
+            "SELECT p.id, j.id FROM doi_links d
+             JOIN entries p ON p.doi = d.from_doi JOIN entries j ON j.doi = d.to_doi
+             WHERE d.from_doi = ?1 AND d.rel = 'published-as'",
+            "entries_doi",
+        ),
+    ] {
+        let plan: Vec<String> = s
+            .connection()
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map(["x"], |r| r.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|step| step.contains(index)),
+            "{sql}: {plan:?}"
+        );
+    }
+}
