@@ -330,6 +330,42 @@ fn spawn_and_wait(program: &Path, args: &[String]) -> (Duration, i64, i32) {
     (start.elapsed(), usage.ru_maxrss, code)
 }
 
+/// Starts `ketlit daemon` on `db` and `config`, lets it settle (every feed is fresh
+/// after the passes before, so it runs nothing and waits for its next tick), and
+/// returns its resident memory in MiB then, read from /proc; stops it with SIGTERM.
+fn idle_daemon_rss(db: &Path, config: &Path) -> f64 {
+    let mut child = Command::new(ketlit_bin())
+        .arg("daemon")
+        .env("KETLIT_DB", db)
+        .env("KETLIT_CONFIG", config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the daemon");
+    let status = format!("/proc/{}/status", child.id());
+    let rss_kib = || -> Option<f64> {
+        let text = std::fs::read_to_string(&status).ok()?;
+        let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    // Settled: the same size for a second, within 5 s of starting.
+    let mut last = 0.0;
+    let mut steady = 0;
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(250));
+        let now = rss_kib().unwrap_or(0.0);
+        steady = if now == last { steady + 1 } else { 0 };
+        last = now;
+        if steady >= 4 {
+            break;
+        }
+    }
+    // SAFETY: signalling our own child by its pid.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let _ = child.wait();
+    last / 1024.0
+}
+
 /// Runs `ketlit args` to completion: wall time, peak RSS in MiB and exit code.
 ///
 /// Linux carries a process's peak RSS across fork and exec, so a child forked from
@@ -532,6 +568,12 @@ fn main() {
         "warm fetch (all 304): {:.3} s wall, peak RSS {:.1} MiB",
         warm.as_secs_f64(),
         warm_rss
+    ));
+
+    say(format!(
+        "idle daemon ({} feeds, all fresh): RSS {:.1} MiB",
+        o.feeds,
+        idle_daemon_rss(&db, &config)
     ));
 
     let qdb = out.join(format!("query-{}.db", o.query_entries));
