@@ -19,7 +19,7 @@ use crate::schedule;
 use crate::sources::{Pager, SourceCtx, SourceError, Window};
 use crate::store::FeedRow;
 use crate::store::classify_entry;
-use crate::store::{FeedUpdate, IngestStats, RunOutcome, Store, StoreError};
+use crate::store::{BackfillPage, FeedUpdate, IngestStats, RunOutcome, Store, StoreError};
 use crate::tag::{Classification, Tagger};
 
 /// Entries a writer lets wait for the full-text index before indexing them in one
@@ -160,46 +160,53 @@ impl Ctx {
 }
 
 /// Keeps the entries that pass the feed's filter (and, with `relevant_only`, the
-/// tagger's relevance rule); returns them, the count refused, and, when `classify` is
-/// set, each kept entry's verdict so the writer need not compute it.
+/// tagger's relevance rule); returns them, each kept entry's verdict (so the writer
+/// need not compute it), and the count refused.
 fn select_entries(
     feed: &FeedConfig,
     tagger: &Tagger,
     entries: Vec<RawEntry>,
-    classify: bool,
 ) -> (Vec<RawEntry>, Vec<Classification>, usize) {
     let before = entries.len();
     let mut kept = Vec::with_capacity(before);
-    let mut verdicts = Vec::new();
+    let mut verdicts = Vec::with_capacity(before);
     for e in entries {
         if let Some(f) = &feed.filter
             && !f.matches(&FilterDoc::from_entry(&e))
         {
             continue;
         }
-        if classify || feed.relevant_only {
-            let verdict = classify_entry(tagger, &e);
-            if feed.relevant_only && !verdict.relevant {
-                continue;
-            }
-            if classify {
-                verdicts.push(verdict);
-            }
+        let verdict = classify_entry(tagger, &e);
+        if feed.relevant_only && !verdict.relevant {
+            continue;
         }
+        verdicts.push(verdict);
         kept.push(e);
     }
     let refused = before - kept.len();
     (kept, verdicts, refused)
 }
 
-/// [`select_entries`] without verdicts, for API pages (classified by the writer).
-fn apply_filter(
+/// [`select_entries`] for an API page, with verdicts, on a blocking thread under the
+/// parsing limit: a page holds hundreds of records, too much to classify on the
+/// runtime, and classifying here spares the writer.
+async fn select_page(
+    ctx: &Ctx,
     feed: &FeedConfig,
-    tagger: &Tagger,
     entries: Vec<RawEntry>,
-) -> (Vec<RawEntry>, usize) {
-    let (kept, _, refused) = select_entries(feed, tagger, entries, false);
-    (kept, refused)
+) -> Result<(Vec<RawEntry>, Vec<Classification>, usize), SourceError> {
+    let (cfg, tagger) = (feed.clone(), ctx.tagger.clone());
+    let permit = ctx.cpu.clone().acquire_owned().await;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        select_entries(&cfg, &tagger, entries)
+    })
+    .await
+    // Only a bug panics there: the run fails, as a parser crash does, and is retried.
+    .map_err(|e| SourceError::Internal {
+        feed: feed.name.clone(),
+        message: format!("classifying a page crashed: {e}"),
+    })
 }
 
 /// Refreshes one feed. Never fails: every problem is recorded on the feed's row and
@@ -290,8 +297,7 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
                         feed: info,
                         entries,
                     } = p;
-                    let (kept, verdicts, refused) =
-                        select_entries(&feed_cfg, &tagger, entries, true);
+                    let (kept, verdicts, refused) = select_entries(&feed_cfg, &tagger, entries);
                     (info, kept, verdicts, refused)
                 })
                 .map_err(|e| e.to_string())
@@ -369,27 +375,38 @@ pub fn incremental_window(feed: &FeedConfig, state: Option<&FeedRow>, today: Nai
     }
 }
 
+/// An API feed's pages, filtered and classified.
+#[derive(Default)]
+struct Collected {
+    entries: Vec<RawEntry>,
+    /// One per entry.
+    verdicts: Vec<Classification>,
+    links: Vec<WorkLink>,
+    filtered_out: usize,
+}
+
 /// Collects every page of `feed` over `window`, filtering as it goes.
 async fn collect_pages(
     ctx: &Ctx,
     feed: &FeedConfig,
     window: Window,
-) -> Result<(Vec<RawEntry>, Vec<WorkLink>, usize), SourceError> {
+) -> Result<Collected, SourceError> {
     let sctx = SourceCtx {
         fetcher: &ctx.fetcher,
         pubmed: &ctx.config.pubmed,
         page_size: None,
     };
     let mut pager = Pager::new(sctx, feed, window, None);
-    let (mut entries, mut links, mut filtered_out) = (Vec::new(), Vec::new(), 0);
+    let mut got = Collected::default();
     while let Some(page) = pager.next_page().await {
         let page = page?;
-        let (kept, refused) = apply_filter(feed, &ctx.tagger, page.entries);
-        entries.extend(kept);
-        links.extend(page.links);
-        filtered_out += refused;
+        let (kept, verdicts, refused) = select_page(ctx, feed, page.entries).await?;
+        got.entries.extend(kept);
+        got.verdicts.extend(verdicts);
+        got.links.extend(page.links);
+        got.filtered_out += refused;
     }
-    Ok((entries, links, filtered_out))
+    Ok(got)
 }
 
 /// An API feed's run: all pages of the incremental window, stored in one transaction.
@@ -401,7 +418,12 @@ async fn refresh_api(
     let errors = state.as_ref().map_or(0, |s| s.consecutive_errors);
     let window = incremental_window(feed, state.as_ref(), Utc::now().date_naive());
     match collect_pages(ctx, feed, window).await {
-        Ok((entries, links, filtered_out)) => {
+        Ok(Collected {
+            entries,
+            verdicts,
+            links,
+            filtered_out,
+        }) => {
             let now = Utc::now();
             let info = FeedInfo {
                 title: None,
@@ -414,7 +436,7 @@ async fn refresh_api(
                 info,
                 entries,
                 links,
-                verdicts: Vec::new(),
+                verdicts,
                 filtered_out,
                 validators: Default::default(),
                 http_status: 200,
@@ -512,19 +534,19 @@ async fn backfill_pages(
     };
     while let Some(page) = pager.next_page().await {
         let page = page.map_err(|e| e.to_string())?;
-        let (entries, filtered_out) = apply_filter(feed, &ctx.tagger, page.entries);
-        let (name, links, resume) = (feed.name.clone(), page.links, page.resume.clone());
+        let (entries, verdicts, filtered_out) = select_page(ctx, feed, page.entries)
+            .await
+            .map_err(|e| e.to_string())?;
+        let stored = BackfillPage {
+            entries,
+            links: page.links,
+            verdicts,
+            filtered_out,
+            resume: page.resume.clone(),
+        };
+        let name = feed.name.clone();
         let stats = ctx
-            .with_store(move |s| {
-                s.backfill_page(
-                    &name,
-                    &entries,
-                    &links,
-                    filtered_out,
-                    resume.as_deref(),
-                    Utc::now(),
-                )
-            })
+            .with_store(move |s| s.backfill_page(&name, &stored, Utc::now()))
             .await
             .map_err(|e| e.to_string())?;
         progress.pages += 1;

@@ -102,6 +102,9 @@ pub enum SourceError {
     /// The feed's URL, kind, window or resume token cannot be used.
     #[error("feed {feed}: {message}")]
     Setup { feed: String, message: String },
+    /// A page arrived but ketlit failed handling it (a bug): nothing of it is stored.
+    #[error("feed {feed}: {message}")]
+    Internal { feed: String, message: String },
 }
 
 impl SourceError {
@@ -119,7 +122,8 @@ impl SourceError {
             SourceError::Fetch { feed, .. }
             | SourceError::Parse { feed, .. }
             | SourceError::Api { feed, .. }
-            | SourceError::Setup { feed, .. } => feed,
+            | SourceError::Setup { feed, .. }
+            | SourceError::Internal { feed, .. } => feed,
         }
     }
 }

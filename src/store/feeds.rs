@@ -412,30 +412,53 @@ impl Store {
 
     /// Stores one backfilled page and the token to continue after it, in one
     /// transaction, so an interrupted backfill resumes after the last stored page.
-    /// `resume = None` means the backfill is complete.
+    /// `page.resume = None` means the backfill is complete.
     pub fn backfill_page(
         &mut self,
         feed: &str,
-        entries: &[RawEntry],
-        links: &[WorkLink],
-        filtered_out: usize,
-        resume: Option<&str>,
+        page: &BackfillPage,
         now: DateTime<Utc>,
     ) -> Result<ingest::IngestStats> {
         let tagger = self.tagger.clone();
         self.write(|tx| {
             let id: i64 = tx.query_row("SELECT id FROM feeds WHERE name = ?1", [feed], |r| r.get(0))?;
-            let mut stats = ingest::ingest(tx, id, entries, links, tagger.as_deref(), &[], now)?;
-            stats.filtered_out = filtered_out;
+            let mut stats = ingest::ingest(
+                tx,
+                id,
+                &page.entries,
+                &page.links,
+                tagger.as_deref(),
+                &page.verdicts,
+                now,
+            )?;
+            stats.filtered_out = page.filtered_out;
             tx.execute(
                 "UPDATE feeds SET entries_total = entries_total + ?2, filtered_out = filtered_out + ?3,
                      backfill_resume = ?4,
                      backfill_from = CASE WHEN ?4 IS NULL THEN NULL ELSE backfill_from END,
                      backfill_to = CASE WHEN ?4 IS NULL THEN NULL ELSE backfill_to END
                  WHERE id = ?1",
-                params![id, stats.new_sightings as i64, filtered_out as i64, resume],
+                params![
+                    id,
+                    stats.new_sightings as i64,
+                    page.filtered_out as i64,
+                    page.resume
+                ],
             )?;
             Ok(stats)
         })
     }
+}
+
+/// One page of a backfill, as [`Store::backfill_page`] stores it.
+#[derive(Debug, Default)]
+pub struct BackfillPage {
+    pub entries: Vec<RawEntry>,
+    pub links: Vec<WorkLink>,
+    /// One per entry, computed off the writer (or empty: the writer classifies).
+    pub verdicts: Vec<Classification>,
+    /// Entries the feed's filter refused.
+    pub filtered_out: usize,
+    /// Where the next page starts; None when this was the last.
+    pub resume: Option<String>,
 }

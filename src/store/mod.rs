@@ -18,7 +18,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use checkpoint::Checkpointer;
 pub use export::{Counts, KeyBasis};
-pub use feeds::{Backfill, FeedRow, FeedUpdate, REDIRECTS_TO_MOVE, RunOutcome};
+pub use feeds::{Backfill, BackfillPage, FeedRow, FeedUpdate, REDIRECTS_TO_MOVE, RunOutcome};
 pub use heartbeat::Heartbeat;
 pub use ingest::IngestStats;
 pub use read::{EntryDetail, EntrySummary, Evidence, Filters, Link, Sighting};

@@ -422,7 +422,16 @@ fn backfill_pages_commit_with_their_resume_token_and_clear_when_done() {
     s.backfill_begin("a", from, to).unwrap();
     assert_eq!(s.backfill("a").unwrap().unwrap().resume, None);
     let st = s
-        .backfill_page("a", &[entry("1", "x")], &[], 2, Some("tok-1"), Utc::now())
+        .backfill_page(
+            "a",
+            &BackfillPage {
+                entries: vec![entry("1", "x")],
+                filtered_out: 2,
+                resume: Some("tok-1".into()),
+                ..Default::default()
+            },
+            Utc::now(),
+        )
         .unwrap();
     assert_eq!((st.new, st.filtered_out), (1, 2));
     let b = s.backfill("a").unwrap().unwrap();
@@ -430,8 +439,15 @@ fn backfill_pages_commit_with_their_resume_token_and_clear_when_done() {
         (b.from, b.to, b.resume.as_deref()),
         (from, to, Some("tok-1"))
     );
-    s.backfill_page("a", &[entry("2", "y")], &[], 0, None, Utc::now())
-        .unwrap();
+    s.backfill_page(
+        "a",
+        &BackfillPage {
+            entries: vec![entry("2", "y")],
+            ..Default::default()
+        },
+        Utc::now(),
+    )
+    .unwrap();
     assert_eq!(s.backfill("a").unwrap(), None, "done: nothing to resume");
     let row = s.feed("a").unwrap().unwrap();
     assert_eq!((row.entries, row.filtered_out), (2, 2));
