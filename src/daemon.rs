@@ -323,13 +323,18 @@ pub async fn run(config_flag: Option<PathBuf>, cfg: Config, store: Store) -> any
         // Feeds abandoned below leave their entries queued for the next writer.
         () = drained => d.ctx.flush_index().await,
         () = tokio::time::sleep(grace) => {
-            tracing::warn!("stopping: abandoning feeds still in flight after {} s; their writes roll back", grace.as_secs());
+            tracing::warn!("stopping: abandoning feeds still in flight after {} s; the next start fetches them again", grace.as_secs());
         }
         _ = term.recv() => second_signal(),
         _ = int.recv() => second_signal(),
     }
     let now = Utc::now();
-    if let Err(e) = d.ctx.with_store(move |s| s.heartbeat_stop(now)).await {
+    // Committed at once, with what the writes before it left open.
+    let stopped = d.ctx.with_store(move |s| {
+        s.heartbeat_stop(now)
+            .and_then(|()| s.commit_group().map(drop))
+    });
+    if let Err(e) = stopped.await {
         tracing::error!("heartbeat: {e}");
     }
     tracing::info!("daemon stopped");

@@ -106,8 +106,12 @@ impl Ctx {
 
     /// Indexes for search what the writes since the last flush left waiting. Runs
     /// when a burst of writes ends (a pass, a backfill, the daemon's feeds in flight).
+    /// Also commits the shared transaction, whatever else waits.
     pub async fn flush_index(&self) {
-        if let Err(e) = self.with_store(|s| s.flush_index()).await {
+        let flushed = self
+            .with_store(|s| s.flush_index().and_then(|()| s.commit_group().map(drop)))
+            .await;
+        if let Err(e) = flushed {
             tracing::error!("indexing new entries for search: {e}");
         }
     }
@@ -128,12 +132,12 @@ impl Ctx {
     ) -> Result<T, StoreError> {
         let store = self.store.clone();
         let queued = self.queued.clone();
-        queued.fetch_add(1, Ordering::SeqCst);
+        let waiting = Waiting::new(&queued);
         tokio::task::spawn_blocking(move || {
             // A panic elsewhere while holding the lock leaves the connection usable: a
             // write that panics rolls back its savepoint as it unwinds.
             let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
-            queued.fetch_sub(1, Ordering::SeqCst);
+            drop(waiting);
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut guard)))
                 .unwrap_or_else(|_| {
                     Err(StoreError::Other {
@@ -156,6 +160,23 @@ impl Ctx {
                 message: format!("store task failed: {e}"),
             })
         })
+    }
+}
+
+/// One store job counted in `Ctx::queued` until it gets the store, or is dropped
+/// unrun (a runtime shutting down), so the count never stays up.
+struct Waiting(Arc<AtomicUsize>);
+
+impl Waiting {
+    fn new(queued: &Arc<AtomicUsize>) -> Waiting {
+        queued.fetch_add(1, Ordering::SeqCst);
+        Waiting(queued.clone())
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

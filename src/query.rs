@@ -9,7 +9,16 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 /// `treatment-resistant` or `(2R,6R)-HNK` search as phrases instead of failing.
 /// Returns None when nothing searchable is left.
 pub fn fts_query(input: &str) -> Option<String> {
-    fts_query_expanding(input, |_| None)
+    fts_query_expanding(input, |_| None).map(|q| q.text)
+}
+
+/// An FTS5 query and, for each of its phrases in order, the user's word or phrase
+/// it came from: the terms a prefix expands to share one, so that ranking can count
+/// them as the one word the user typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FtsQuery {
+    pub text: String,
+    pub groups: Vec<usize>,
 }
 
 /// [`fts_query`], with each plain prefix (`word*`, ASCII letters and digits) offered
@@ -20,8 +29,10 @@ pub fn fts_query(input: &str) -> Option<String> {
 pub fn fts_query_expanding(
     input: &str,
     mut expand: impl FnMut(&str) -> Option<Vec<String>>,
-) -> Option<String> {
+) -> Option<FtsQuery> {
     let mut out: Vec<String> = Vec::new();
+    let mut groups: Vec<usize> = Vec::new();
+    let mut group = 0;
     let mut depth = 0i32;
     let mut chars = input.chars().peekable();
     let mut pending_op = false; // an operator was just emitted and needs an operand
@@ -34,6 +45,8 @@ pub fn fts_query_expanding(
             let phrase: String = chars.by_ref().take_while(|&c| c != '"').collect();
             if phrase.chars().any(char::is_alphanumeric) {
                 out.push(quote(&phrase));
+                groups.push(group);
+                group += 1;
                 pending_op = false;
             }
         } else if c == '(' {
@@ -73,13 +86,23 @@ pub fn fts_query_expanding(
                             .flatten()
                             .filter(|t| !t.is_empty());
                         out.push(match terms {
-                            Some(t) => format!(
-                                "( {} )",
-                                t.iter().map(|t| quote(t)).collect::<Vec<_>>().join(" OR ")
-                            ),
-                            None if prefix => format!("{}*", quote(bare)),
-                            None => quote(bare),
+                            Some(t) => {
+                                groups.extend(std::iter::repeat_n(group, t.len()));
+                                format!(
+                                    "( {} )",
+                                    t.iter().map(|t| quote(t)).collect::<Vec<_>>().join(" OR ")
+                                )
+                            }
+                            None => {
+                                groups.push(group);
+                                if prefix {
+                                    format!("{}*", quote(bare))
+                                } else {
+                                    quote(bare)
+                                }
+                            }
                         });
+                        group += 1;
                         pending_op = false;
                     }
                 }
@@ -101,7 +124,10 @@ pub fn fts_query_expanding(
     for _ in 0..depth {
         out.push(")".into());
     }
-    Some(out.join(" "))
+    Some(FtsQuery {
+        text: out.join(" "),
+        groups,
+    })
 }
 
 /// Parses `--since`/`--until`: `YYYY-MM-DD`, `YYYY-MM`, `YYYY`, an RFC 3339 time, or a
@@ -198,19 +224,20 @@ mod tests {
                 _ => None,
             }
         });
+        let q = q.unwrap();
         assert_eq!(
-            q.as_deref(),
-            Some(
-                "( \"glutamate\" OR \"glutamatergic\" ) NOT ( \"rat\" ) \"treatment-resist\"* \"nmda\""
-            )
+            q.text,
+            "( \"glutamate\" OR \"glutamatergic\" ) NOT ( \"rat\" ) \"treatment-resist\"* \"nmda\""
         );
+        // Both expansions of `glutam*` count as the one word typed.
+        assert_eq!(q.groups, [0, 0, 1, 2, 3]);
         // Only plain ASCII words are offered; phrases and hyphenated words keep FTS5's
         // own prefix matching.
         assert_eq!(asked, ["glutam", "rat"]);
         // No terms (or too many) leaves the prefix to FTS5.
         assert_eq!(
-            fts_query_expanding("ketamin*", |_| Some(Vec::new())).as_deref(),
-            Some("\"ketamin\"*")
+            fts_query_expanding("ketamin*", |_| Some(Vec::new())).map(|q| q.text),
+            Some("\"ketamin\"*".to_string())
         );
     }
 

@@ -113,6 +113,8 @@ impl SourceError {
     pub fn is_transient(&self) -> bool {
         match self {
             SourceError::Fetch { error, .. } => error.is_transient(),
+            // A crash handling a page may not recur: try again after the backoff.
+            SourceError::Internal { .. } => true,
             _ => false,
         }
     }

@@ -191,6 +191,17 @@ impl Store {
                 "database schema version {current} is newer than this ketlit understands ({known}); upgrade ketlit"
             )));
         }
+        // A daemon of an older ketlit keeps writing by the schema it opened: a
+        // migration under it (v6 moved the search queueing into ingest, say) would
+        // leave what it stores unsearchable. It has to stop first.
+        if (1..known).contains(&current)
+            && let Some(pid) = crate::daemon::running_pid(&self.path)
+                .filter(|pid| *pid != std::process::id().to_string())
+        {
+            return Err(other(format!(
+                "a ketlit daemon (pid {pid}) from an older version is running on this database; stop it, then run this again to upgrade the database (schema {current} to {known})"
+            )));
+        }
         for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
             tx.execute_batch(sql)
                 .and_then(|()| tx.pragma_update(None, "user_version", (i + 1) as i64))
@@ -402,10 +413,17 @@ impl<'c> Savepoint<'c> {
 
 impl Drop for Savepoint<'_> {
     fn drop(&mut self) {
-        if !self.released {
-            let _ = self.conn.execute_batch(&format!(
-                "ROLLBACK TO {WRITE_SAVEPOINT}; RELEASE {WRITE_SAVEPOINT}"
-            ));
+        if !self.released
+            && self
+                .conn
+                .execute_batch(&format!(
+                    "ROLLBACK TO {WRITE_SAVEPOINT}; RELEASE {WRITE_SAVEPOINT}"
+                ))
+                .is_err()
+        {
+            // The write could not be undone alone, so nothing of the shared transaction
+            // may be committed: the next write or commit reports the writes lost.
+            let _ = self.conn.execute_batch("ROLLBACK");
         }
     }
 }

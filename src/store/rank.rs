@@ -192,6 +192,25 @@ impl Hits {
         })
     }
 
+    /// Adds up the counts of phrases that stand for one word of the query (the terms
+    /// a prefix was expanded to; `groups[phrase]` names its word), so that BM25 sees
+    /// the word the user typed: a rare spelling among them earns no rarity bonus, and
+    /// a row using several of them is not counted once per spelling. Leaves the counts
+    /// alone if the groups do not describe this row's phrases.
+    pub(super) fn merge_phrases(&mut self, groups: &[usize]) {
+        if groups.len() != self.counts.len() || groups.windows(2).all(|w| w[0] != w[1]) {
+            return;
+        }
+        let words = groups.iter().max().map_or(0, |m| m + 1);
+        let mut merged = vec![vec![0u32; self.sizes.len()]; words];
+        for (counts, &g) in self.counts.iter().zip(groups) {
+            for (sum, n) in merged[g].iter_mut().zip(counts) {
+                *sum += n;
+            }
+        }
+        self.counts = merged;
+    }
+
     fn weighted(&self, v: &[u32]) -> f64 {
         v.iter()
             .zip(WEIGHTS.iter().chain(std::iter::repeat(&1.0)))
@@ -254,6 +273,21 @@ mod tests {
         assert_eq!(h.counts, vec![vec![1, 0], vec![0, 2]]);
         assert_eq!(Hits::decode(&blob[..blob.len() - 4]), None);
         assert_eq!(Hits::decode(&[1, 2]), None);
+    }
+
+    #[test]
+    fn expanded_phrases_merge_into_their_word() {
+        let mut h = Hits {
+            rows: 10,
+            tokens: 100,
+            sizes: vec![3, 7],
+            counts: vec![vec![1, 0], vec![0, 2], vec![1, 1]],
+        };
+        let unchanged = h.clone();
+        h.merge_phrases(&[0, 1]);
+        assert_eq!(h, unchanged, "groups for other phrases change nothing");
+        h.merge_phrases(&[0, 0, 1]);
+        assert_eq!(h.counts, vec![vec![1, 2], vec![1, 1]]);
     }
 
     #[test]

@@ -196,7 +196,7 @@ impl Store {
             return Ok(Vec::new());
         };
         let (cond, mut args) = conditions(f);
-        args.insert(0, Box::new(fts));
+        args.insert(0, Box::new(fts.text.clone()));
         let window = f
             .limit
             .map_or(String::new(), |n| format!(" LIMIT {}", n.max(RANK_WINDOW)));
@@ -216,13 +216,14 @@ impl Store {
             let mut rows = st.query(params.as_slice())?;
             while let Some(r) = rows.next()? {
                 let blob: Vec<u8> = r.get(2)?;
-                let h = super::rank::Hits::decode(&blob).ok_or_else(|| {
+                let mut h = super::rank::Hits::decode(&blob).ok_or_else(|| {
                     rusqlite::Error::InvalidColumnType(
                         2,
                         super::rank::HITS.into(),
                         rusqlite::types::Type::Blob,
                     )
                 })?;
+                h.merge_phrases(&fts.groups);
                 keys.push((r.get(0)?, r.get(1)?));
                 hits.push(h);
             }

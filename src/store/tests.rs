@@ -133,6 +133,38 @@ fn reopening_does_not_reapply_and_a_newer_schema_is_refused() {
 }
 
 #[test]
+fn an_upgrade_waits_for_an_older_daemon_to_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("k.db");
+    // A database an older ketlit left at schema v4.
+    {
+        let c = rusqlite::Connection::open(&p).unwrap();
+        for (_, sql) in &MIGRATIONS[..4] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.pragma_update(None, "user_version", 4).unwrap();
+    }
+    // Its daemon holds the lock, as another process.
+    let mut lock = std::fs::File::create(crate::daemon::lock_path(&p)).unwrap();
+    std::io::Write::write_all(&mut lock, b"999999").unwrap();
+    lock.lock().unwrap();
+    let e = Store::open(&p).err().unwrap().to_string();
+    assert!(
+        e.contains("daemon (pid 999999) from an older version"),
+        "{e}"
+    );
+    let c = rusqlite::Connection::open(&p).unwrap();
+    let v: i64 = c
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 4, "nothing migrated");
+    // Once it has stopped, the upgrade goes through.
+    lock.unlock().unwrap();
+    let s = Store::open(&p).unwrap();
+    assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
+}
+
+#[test]
 fn a_file_that_is_not_sqlite_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("k.db");
@@ -973,4 +1005,23 @@ fn identifier_lookups_use_the_partial_indexes() {
             "{sql}: {plan:?}"
         );
     }
+}
+
+#[test]
+fn an_expanded_prefix_ranks_its_spellings_as_one_word() {
+    let (_d, mut s) = open();
+    // The rare spelling is the oldest entry; the others are newer. Counted as one
+    // word, every entry holds it once, so the tie goes to the newest, and the rare
+    // spelling earns no bonus for being rare.
+    let mut entries = vec![entry("r", "Glutamatergic signalling in mood")];
+    for i in 0..4 {
+        let mut e = entry(&format!("c{i}"), "Glutamate signalling in mood");
+        e.published = Some(Utc.with_ymd_and_hms(2025, 1, 1 + i, 0, 0, 0).unwrap());
+        entries.push(e);
+    }
+    ingest(&mut s, "a", &entries);
+    let hits = s.search("glutam*", &Filters::default()).unwrap();
+    assert_eq!(hits.len(), 5);
+    assert_eq!(hits[0].link.as_deref(), Some("https://example.org/c3"));
+    assert_eq!(hits[4].title, "Glutamatergic signalling in mood");
 }
