@@ -316,14 +316,14 @@ impl Store {
         batch: usize,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T> {
+        if self.grouping {
+            return self.write_in_group(batch, f);
+        }
         let path = self.path.display().to_string();
         let err = |source| StoreError::Sqlite {
             path: path.clone(),
             source,
         };
-        if self.grouping {
-            return self.write_in_group(batch, f);
-        }
         // IMMEDIATE takes the write lock up front, waiting out other writers under the
         // busy timeout. A deferred transaction that reads first and then writes fails at
         // once with "database is locked" if another process committed in between.

@@ -198,7 +198,7 @@ impl Hits {
     /// a row using several of them is not counted once per spelling. Leaves the counts
     /// alone if the groups do not describe this row's phrases.
     pub(super) fn merge_phrases(&mut self, groups: &[usize]) {
-        if groups.len() != self.counts.len() || groups.windows(2).all(|w| w[0] != w[1]) {
+        if groups.len() != self.counts.len() {
             return;
         }
         let words = groups.iter().max().map_or(0, |m| m + 1);

@@ -192,11 +192,15 @@ impl Store {
     /// [`super::rank`]); a query that matches fewer is ranked whole. Without a limit
     /// every match is ranked. Ties go to the newer entry.
     pub fn search(&self, query: &str, f: &Filters) -> Result<Vec<EntrySummary>> {
-        let Some(fts) = crate::query::fts_query_expanding(query, |p| self.prefix_terms(p)) else {
+        let Some(crate::query::FtsQuery { text, groups }) =
+            crate::query::fts_query_expanding(query, |p| self.prefix_terms(p))
+        else {
             return Ok(Vec::new());
         };
+        // Only an expanded prefix gives several phrases one word.
+        let merge = groups.windows(2).any(|w| w[0] == w[1]);
         let (cond, mut args) = conditions(f);
-        args.insert(0, Box::new(fts.text.clone()));
+        args.insert(0, Box::new(text));
         let window = f
             .limit
             .map_or(String::new(), |n| format!(" LIMIT {}", n.max(RANK_WINDOW)));
@@ -223,7 +227,9 @@ impl Store {
                         rusqlite::types::Type::Blob,
                     )
                 })?;
-                h.merge_phrases(&fts.groups);
+                if merge {
+                    h.merge_phrases(&groups);
+                }
                 keys.push((r.get(0)?, r.get(1)?));
                 hits.push(h);
             }
