@@ -344,6 +344,25 @@ async fn list_search_and_show_round_trip_in_json() {
         "{top}"
     );
 
+    // A prefix finds what the word does, through the index's vocabulary.
+    let prefixed = env
+        .json(&["search", "esketam*", "--format", "json", "--limit", "0"])
+        .await;
+    let ids = |v: &serde_json::Value| -> Vec<i64> {
+        let mut ids: Vec<i64> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_i64().unwrap())
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    let whole = env
+        .json(&["search", "esketamine", "--format", "json", "--limit", "0"])
+        .await;
+    assert_eq!(ids(&prefixed), ids(&whole), "{prefixed}");
+
     let jsonl = env
         .run(&["list", "--format", "jsonl", "--limit", "2"])
         .await;
