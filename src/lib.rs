@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod cpu;
 pub mod daemon;
 pub mod dedup;
 pub mod export;

@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use futures_util::StreamExt;
 
+use anyhow::Context as _;
+
 use crate::config::{Config, FeedConfig};
+use crate::cpu::CpuPool;
 use crate::fetch::{FetchOutcome, Fetcher};
 use chrono::NaiveDate;
 
@@ -18,9 +21,10 @@ use crate::relevance::FilterDoc;
 use crate::schedule;
 use crate::sources::{Pager, SourceCtx, SourceError, Window};
 use crate::store::FeedRow;
-use crate::store::classify_entry;
-use crate::store::{BackfillPage, FeedUpdate, IngestStats, RunOutcome, Store, StoreError};
-use crate::tag::{Classification, Tagger};
+use crate::store::{
+    BackfillPage, FeedUpdate, IngestStats, Prepared, RunOutcome, Store, StoreError, classify_entry,
+};
+use crate::tag::Tagger;
 
 /// Entries a writer lets wait for the full-text index before indexing them in one
 /// batch (see `Store::set_index_batch`): some 30 MB of abstracts, a bound on how much
@@ -35,9 +39,9 @@ pub struct Ctx {
     pub config: Arc<Config>,
     /// Judges relevance for feeds with `relevant_only` (the store tags with its own copy).
     pub tagger: Arc<Tagger>,
-    /// Parsing and classifying run at most this many at a time, one fewer than the
-    /// cores, so the single writer (the pass's bottleneck) always has a core of its own.
-    pub cpu: Arc<tokio::sync::Semaphore>,
+    /// Parsing and classifying run here, one fewer at a time than the cores and at a
+    /// lower priority, so the single writer (the pass's bottleneck) always has a core.
+    pub cpu: Arc<CpuPool>,
     /// Checkpoints the write-ahead log off the writer while any copy of this lives.
     _checkpointer: Arc<crate::store::Checkpointer>,
     /// Store jobs waiting for the store: the writer keeps its shared transaction open
@@ -77,10 +81,7 @@ impl Ctx {
             tagger,
             _checkpointer: checkpointer,
             queued: Arc::new(AtomicUsize::new(0)),
-            cpu: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism()
-                    .map_or(1, |n| n.get().saturating_sub(1).max(1)),
-            )),
+            cpu: Arc::new(CpuPool::for_machine().context("starting the parsing threads")?),
         })
     }
 
@@ -181,16 +182,16 @@ impl Drop for Waiting {
 }
 
 /// Keeps the entries that pass the feed's filter (and, with `relevant_only`, the
-/// tagger's relevance rule); returns them, each kept entry's verdict (so the writer
-/// need not compute it), and the count refused.
+/// tagger's relevance rule); returns them, what the writer needs of each worked out
+/// here ([`Prepared`]), and the count refused.
 fn select_entries(
     feed: &FeedConfig,
     tagger: &Tagger,
     entries: Vec<RawEntry>,
-) -> (Vec<RawEntry>, Vec<Classification>, usize) {
+) -> (Vec<RawEntry>, Vec<Prepared>, usize) {
     let before = entries.len();
     let mut kept = Vec::with_capacity(before);
-    let mut verdicts = Vec::with_capacity(before);
+    let mut prepared = Vec::with_capacity(before);
     for e in entries {
         if let Some(f) = &feed.filter
             && !f.matches(&FilterDoc::from_entry(&e))
@@ -201,33 +202,30 @@ fn select_entries(
         if feed.relevant_only && !verdict.relevant {
             continue;
         }
-        verdicts.push(verdict);
+        prepared.push(Prepared::with_verdict(&e, verdict));
         kept.push(e);
     }
     let refused = before - kept.len();
-    (kept, verdicts, refused)
+    (kept, prepared, refused)
 }
 
-/// [`select_entries`] for an API page, with verdicts, on a blocking thread under the
-/// parsing limit: a page holds hundreds of records, too much to classify on the
-/// runtime, and classifying here spares the writer.
+/// [`select_entries`] for an API page, on the parsing threads: a page holds hundreds
+/// of records, too much to classify on the runtime, and working them out here spares
+/// the writer.
 async fn select_page(
     ctx: &Ctx,
     feed: &FeedConfig,
     entries: Vec<RawEntry>,
-) -> Result<(Vec<RawEntry>, Vec<Classification>, usize), SourceError> {
+) -> Result<(Vec<RawEntry>, Vec<Prepared>, usize), SourceError> {
     let (cfg, tagger) = (feed.clone(), ctx.tagger.clone());
-    let permit = ctx.cpu.clone().acquire_owned().await;
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        select_entries(&cfg, &tagger, entries)
-    })
-    .await
-    // Only a bug panics there: the run fails, as a parser crash does, and is retried.
-    .map_err(|e| SourceError::Internal {
-        feed: feed.name.clone(),
-        message: format!("classifying a page crashed: {e}"),
-    })
+    ctx.cpu
+        .run(move || select_entries(&cfg, &tagger, entries))
+        .await
+        // Only a bug panics there: the run fails, as a parser crash does, and is retried.
+        .map_err(|e| SourceError::Internal {
+            feed: feed.name.clone(),
+            message: format!("classifying a page crashed: {e}"),
+        })
 }
 
 /// Refreshes one feed. Never fails: every problem is recorded on the feed's row and
@@ -304,28 +302,28 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
         }) => {
             let feed_cfg = feed.clone();
             let tagger = ctx.tagger.clone();
-            let permit = ctx.cpu.clone().acquire_owned().await;
-            let parsed = tokio::task::spawn_blocking(move || {
-                let _permit = permit;
-                crate::parse::parse_document(
-                    &body,
-                    content_type.as_deref(),
-                    feed_cfg.kind,
-                    &feed_cfg.name,
-                )
-                .map(|p| {
-                    let ParsedFeed {
-                        feed: info,
-                        entries,
-                    } = p;
-                    let (kept, verdicts, refused) = select_entries(&feed_cfg, &tagger, entries);
-                    (info, kept, verdicts, refused)
+            let parsed = ctx
+                .cpu
+                .run(move || {
+                    crate::parse::parse_document(
+                        &body,
+                        content_type.as_deref(),
+                        feed_cfg.kind,
+                        &feed_cfg.name,
+                    )
+                    .map(|p| {
+                        let ParsedFeed {
+                            feed: info,
+                            entries,
+                        } = p;
+                        let (kept, prepared, refused) = select_entries(&feed_cfg, &tagger, entries);
+                        (info, kept, prepared, refused)
+                    })
+                    .map_err(|e| e.to_string())
                 })
-                .map_err(|e| e.to_string())
-            })
-            .await
-            .unwrap_or_else(|e| Err(format!("parser crashed: {e}")));
-            let (info, entries, verdicts, filtered_out) = match parsed {
+                .await
+                .unwrap_or_else(|e| Err(format!("parser crashed: {e}")));
+            let (info, entries, prepared, filtered_out) = match parsed {
                 Ok(p) => p,
                 Err(error) => {
                     // An unparseable document is permanent until the server changes it.
@@ -356,7 +354,7 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
                     info,
                     entries,
                     links: Vec::new(),
-                    verdicts,
+                    prepared,
                     filtered_out,
                     validators,
                     http_status: status,
@@ -401,7 +399,7 @@ pub fn incremental_window(feed: &FeedConfig, state: Option<&FeedRow>, today: Nai
 struct Collected {
     entries: Vec<RawEntry>,
     /// One per entry.
-    verdicts: Vec<Classification>,
+    prepared: Vec<Prepared>,
     links: Vec<WorkLink>,
     filtered_out: usize,
 }
@@ -421,9 +419,9 @@ async fn collect_pages(
     let mut got = Collected::default();
     while let Some(page) = pager.next_page().await {
         let page = page?;
-        let (kept, verdicts, refused) = select_page(ctx, feed, page.entries).await?;
+        let (kept, prepared, refused) = select_page(ctx, feed, page.entries).await?;
         got.entries.extend(kept);
-        got.verdicts.extend(verdicts);
+        got.prepared.extend(prepared);
         got.links.extend(page.links);
         got.filtered_out += refused;
     }
@@ -441,7 +439,7 @@ async fn refresh_api(
     match collect_pages(ctx, feed, window).await {
         Ok(Collected {
             entries,
-            verdicts,
+            prepared,
             links,
             filtered_out,
         }) => {
@@ -457,7 +455,7 @@ async fn refresh_api(
                 info,
                 entries,
                 links,
-                verdicts,
+                prepared,
                 filtered_out,
                 validators: Default::default(),
                 http_status: 200,
@@ -555,13 +553,13 @@ async fn backfill_pages(
     };
     while let Some(page) = pager.next_page().await {
         let page = page.map_err(|e| e.to_string())?;
-        let (entries, verdicts, filtered_out) = select_page(ctx, feed, page.entries)
+        let (entries, prepared, filtered_out) = select_page(ctx, feed, page.entries)
             .await
             .map_err(|e| e.to_string())?;
         let stored = BackfillPage {
             entries,
             links: page.links,
-            verdicts,
+            prepared,
             filtered_out,
             resume: page.resume.clone(),
         };

@@ -14,7 +14,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 /// How often the checkpointer looks at the log.
-const INTERVAL: Duration = Duration::from_secs(1);
+const INTERVAL: Duration = Duration::from_millis(250);
 
 /// The writer still checkpoints by itself past this many pages (~200 MB) of log, in
 /// case the checkpointer cannot keep up (a long-lived reader pinning the log, say).

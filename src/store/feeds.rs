@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
+use super::ingest::Prepared;
 use super::{Result, Store, ingest};
 use crate::config::FeedConfig;
 use crate::fetch::Validators;
 use crate::model::{FeedInfo, RawEntry, WorkLink};
 use crate::schedule::NextDue;
-use crate::tag::Classification;
 
 /// A feed's stored state, as `feeds list` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -95,9 +95,9 @@ pub enum RunOutcome {
         entries: Vec<RawEntry>,
         /// Links between works the source reported (preprint → journal DOI).
         links: Vec<WorkLink>,
-        /// The tagger's verdict per entry, computed off the writer
-        /// ([`crate::store::classify_entry`]); empty: the store classifies.
-        verdicts: Vec<Classification>,
+        /// One per entry, worked out off the writer ([`crate::store::Prepared`]);
+        /// empty: the store works it out.
+        prepared: Vec<Prepared>,
         filtered_out: usize,
         validators: Validators,
         http_status: u16,
@@ -210,12 +210,12 @@ impl Store {
                     info,
                     entries,
                     links,
-                    verdicts,
+                    prepared,
                     filtered_out,
                     validators,
                     http_status,
                 } => {
-                    stats = ingest::ingest(tx, id, entries, links, tagger.as_deref(), verdicts, update.now)?;
+                    stats = ingest::ingest(tx, id, entries, links, tagger.as_deref(), prepared, update.now)?;
                     stats.filtered_out = *filtered_out;
                     let format = serde_json::to_value(info.format)
                         .ok()
@@ -286,7 +286,7 @@ impl Store {
             info,
             entries,
             links,
-            verdicts: Vec::new(),
+            prepared: Vec::new(),
             filtered_out: 0,
             validators: Validators::default(),
             http_status: 200,
@@ -428,7 +428,7 @@ impl Store {
                 &page.entries,
                 &page.links,
                 tagger.as_deref(),
-                &page.verdicts,
+                &page.prepared,
                 now,
             )?;
             stats.filtered_out = page.filtered_out;
@@ -455,8 +455,8 @@ impl Store {
 pub struct BackfillPage {
     pub entries: Vec<RawEntry>,
     pub links: Vec<WorkLink>,
-    /// One per entry, computed off the writer (or empty: the writer classifies).
-    pub verdicts: Vec<Classification>,
+    /// One per entry, worked out off the writer (or empty: the writer does it).
+    pub prepared: Vec<Prepared>,
     /// Entries the feed's filter refused.
     pub filtered_out: usize,
     /// Where the next page starts; None when this was the last.

@@ -3,6 +3,8 @@
 //! that links two works merges them. Richer sources fill what poorer ones lack, and
 //! no non-empty field is ever blanked.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use serde::Serialize;
@@ -25,6 +27,31 @@ pub struct IngestStats {
     pub filtered_out: usize,
     /// Sightings stored for the first time (new + merged).
     pub new_sightings: usize,
+}
+
+/// What the pipeline works out for an entry before the writer sees it, on any core:
+/// its key within its feed, its content hash and the tagger's verdict. The single
+/// writer is a pass's critical path, so it only writes.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub key: String,
+    pub hash: String,
+    pub verdict: Classification,
+}
+
+impl Prepared {
+    /// For an entry the tagger has judged already.
+    pub fn with_verdict(e: &RawEntry, verdict: Classification) -> Prepared {
+        Prepared {
+            key: source_key(e),
+            hash: content_hash(e),
+            verdict,
+        }
+    }
+
+    pub fn new(tagger: &Tagger, e: &RawEntry) -> Prepared {
+        Prepared::with_verdict(e, super::tagging::classify_entry(tagger, e))
+    }
 }
 
 /// The stored fields of a work.
@@ -100,6 +127,16 @@ impl Fields {
             mesh: list(13)?,
             publication_types: list(14)?,
         })
+    }
+
+    /// Whether the tagger would see the same input in both (see `tagging::classify`):
+    /// a merge that only adds a journal name or an identifier leaves the tags alone.
+    fn same_tag_inputs(&self, other: &Fields) -> bool {
+        self.title == other.title
+            && self.abstract_ == other.abstract_
+            && self.mesh == other.mesh
+            && self.categories == other.categories
+            && self.publication_types == other.publication_types
     }
 
     fn has_strong_id(&self) -> bool {
@@ -299,9 +336,10 @@ fn merge_works(tx: &Connection, keep: i64, other: i64) -> rusqlite::Result<Field
 /// A stored work an incoming sighting joined.
 struct Resolved {
     id: i64,
-    /// Whether the work's fields or the works it is made of changed, and with them,
-    /// possibly, its tags. A sighting that only confirms what is stored leaves both.
-    changed: bool,
+    /// Whether the tagger's input changed (the fields it reads, or the works the work
+    /// is made of), so its tags may have. A sighting that only confirms what is
+    /// stored, or adds what the tagger never reads, leaves them.
+    retag: bool,
 }
 
 /// Joins `incoming` to the work(s) it matches (plus `known`, the work its sighting
@@ -321,6 +359,7 @@ fn resolve(
         return Ok(None);
     };
     let mut fields = load(tx, keep)?;
+    let stored = fields.clone();
     let mut changed = false;
     for &other in rest {
         let theirs = merge_works(tx, keep, other)?;
@@ -332,7 +371,7 @@ fn resolve(
     }
     Ok(Some(Resolved {
         id: keep,
-        changed: changed || !rest.is_empty(),
+        retag: !rest.is_empty() || !fields.same_tag_inputs(&stored),
     }))
 }
 
@@ -342,18 +381,24 @@ pub(super) fn ingest(
     entries: &[RawEntry],
     links: &[WorkLink],
     tagger: Option<&Tagger>,
-    verdicts: &[Classification],
+    prepared: &[Prepared],
     now: DateTime<Utc>,
 ) -> rusqlite::Result<IngestStats> {
     let now = now.timestamp();
     let mut stats = IngestStats::default();
     let mut touched: Vec<i64> = Vec::new();
-    // Works whose tags must be computed here; a new work with a precomputed verdict
-    // (one per entry, from the pipeline) is tagged from it instead.
+    // Works whose tags must be computed here; a new work with a prepared verdict (one
+    // per entry, from the pipeline) is tagged from it instead.
     let mut to_tag: Vec<i64> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
-        let key = source_key(e);
-        let hash = content_hash(e);
+        let pre = prepared.get(i);
+        let (key, hash) = match pre {
+            Some(p) => (
+                Cow::Borrowed(p.key.as_str()),
+                Cow::Borrowed(p.hash.as_str()),
+            ),
+            None => (Cow::Owned(source_key(e)), Cow::Owned(content_hash(e))),
+        };
         let seen: Option<(i64, i64, String)> = tx
             .prepare_cached(
                 "SELECT id, entry_id, content_hash FROM sources WHERE feed_id = ?1 AND guid = ?2",
@@ -372,7 +417,7 @@ pub(super) fn ingest(
             Some((source_id, work, _)) => {
                 let incoming = Fields::from_entry(e, now);
                 let (work, changed) =
-                    resolve(tx, Some(work), &incoming)?.map_or((work, true), |r| (r.id, r.changed));
+                    resolve(tx, Some(work), &incoming)?.map_or((work, true), |r| (r.id, r.retag));
                 tx.prepare_cached(
                     "UPDATE sources SET entry_id = ?2, link = ?3, content_hash = ?4, last_seen_at = ?5 WHERE id = ?1",
                 )?
@@ -391,7 +436,7 @@ pub(super) fn ingest(
                         stats.merged += 1;
                         // Tags follow from the fields alone: a sighting that added
                         // nothing leaves them as they are.
-                        if w.changed {
+                        if w.retag {
                             to_tag.push(w.id);
                         }
                         w.id
@@ -399,8 +444,10 @@ pub(super) fn ingest(
                     None => {
                         stats.new += 1;
                         let w = insert(tx, &incoming)?;
-                        match verdicts.get(i) {
-                            Some(v) if tagger.is_some() => super::tagging::write_verdict(tx, w, v)?,
+                        match pre {
+                            Some(p) if tagger.is_some() => {
+                                super::tagging::write_verdict(tx, w, &p.verdict)?
+                            }
                             _ => to_tag.push(w),
                         }
                         w

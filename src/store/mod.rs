@@ -20,7 +20,7 @@ pub use checkpoint::Checkpointer;
 pub use export::{Counts, KeyBasis};
 pub use feeds::{Backfill, BackfillPage, FeedRow, FeedUpdate, REDIRECTS_TO_MOVE, RunOutcome};
 pub use heartbeat::Heartbeat;
-pub use ingest::IngestStats;
+pub use ingest::{IngestStats, Prepared};
 pub use read::{EntryDetail, EntrySummary, Evidence, Filters, Link, Sighting};
 pub use tagging::{RetagStats, classify_entry};
 

@@ -628,10 +628,10 @@ fn verdicts_computed_off_the_writer_give_the_same_tags_as_the_store() {
     let tags_of = |with_verdicts: bool| {
         let (_d, mut s) = open();
         s.set_tagger(tagger.clone());
-        let verdicts: Vec<_> = if with_verdicts {
+        let prepared: Vec<_> = if with_verdicts {
             entries
                 .iter()
-                .map(|e| crate::store::classify_entry(&tagger, e))
+                .map(|e| crate::store::Prepared::new(&tagger, e))
                 .collect()
         } else {
             Vec::new()
@@ -640,7 +640,7 @@ fn verdicts_computed_off_the_writer_give_the_same_tags_as_the_store() {
         s.record_run(
             "a",
             &RunOutcome::Parsed {
-                verdicts,
+                prepared,
                 links: Vec::new(),
                 info: info(),
                 entries: entries.clone(),
@@ -922,6 +922,48 @@ fn a_merge_that_adds_an_abstract_retags_the_work_and_a_bare_repeat_leaves_it() {
     assert_eq!(after.summary.tags, before.summary.tags);
     assert_eq!(after.evidence.len(), before.evidence.len());
     assert_eq!(after.seen_in.len(), 3);
+}
+
+#[test]
+fn a_merge_retags_only_when_what_the_tagger_reads_changed() {
+    let (_d, mut s) = open();
+    s.set_tagger(std::sync::Arc::new(crate::tag::Tagger::builtin()));
+    let sighting = |guid: &str, journal: Option<&str>, summary: &str| {
+        let mut e = entry(
+            guid,
+            "Esketamine nasal spray for treatment-resistant depression",
+        );
+        e.doi = Some("10.1000/retag-inputs".into());
+        e.journal = journal.map(str::to_owned);
+        e.summary = Some(summary.into());
+        e
+    };
+    let short = "Adults were randomized to esketamine.";
+    ingest(&mut s, "a", &[sighting("t1", None, short)]);
+    let tags = |s: &Store| s.list(&Filters::default()).unwrap()[0].tags.clone();
+    assert!(tags(&s).contains(&"trd".to_string()), "{:?}", tags(&s));
+    // Rules that could no longer set `trd`: only a retag would drop it.
+    s.set_tagger(std::sync::Arc::new(
+        crate::tag::Tagger::builtin()
+            .with_overrides(&disable_trd_rules(), "user.toml")
+            .unwrap(),
+    ));
+    // A sighting that only adds the journal's name: the tagger would read the same.
+    let st = ingest(
+        &mut s,
+        "b",
+        &[sighting("t2", Some("JAMA Psychiatry"), short)],
+    );
+    assert_eq!(st.merged, 1);
+    assert_eq!(
+        s.list(&Filters::default()).unwrap()[0].journal.as_deref(),
+        Some("JAMA Psychiatry")
+    );
+    assert!(tags(&s).contains(&"trd".to_string()), "{:?}", tags(&s));
+    // A fuller abstract changes the tagger's input: the work is retagged.
+    let long = "Adults with major depression were randomized to esketamine or placebo.";
+    ingest(&mut s, "c", &[sighting("t3", None, long)]);
+    assert!(!tags(&s).contains(&"trd".to_string()), "{:?}", tags(&s));
 }
 
 #[test]
