@@ -52,6 +52,7 @@ pub struct Store {
     /// fraction of indexing each feed's entries separately, as every flush writes a new
     /// FTS5 segment that later has to be merged.
     index_batch: usize,
+    queue: QueueBound,
     /// Whether writes share one transaction (see [`Store::set_group_commit`]), and the
     /// one open now.
     grouping: bool,
@@ -112,6 +113,7 @@ impl Store {
             path: path.to_path_buf(),
             tagger: None,
             index_batch: 1,
+            queue: QueueBound::default(),
             grouping: false,
             group: None,
         }
@@ -331,8 +333,9 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(err)?;
+        let queue = &mut self.queue;
         let value = f(&tx)
-            .and_then(|v| index_pending(&tx, batch).map(|()| v))
+            .and_then(|v| index_pending(&tx, batch, queue).map(|()| v))
             .map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(value)
@@ -363,7 +366,8 @@ impl Store {
         }
         let value = {
             let sp = Savepoint::begin(&self.conn).map_err(|e| self.err(e))?;
-            let value = f(&self.conn).and_then(|v| index_pending(&self.conn, batch).map(|()| v));
+            let value = f(&self.conn)
+                .and_then(|v| index_pending(&self.conn, batch, &mut self.queue).map(|()| v));
             match value {
                 Ok(v) => sp.release().map(|()| v),
                 Err(e) => Err(e),
@@ -438,13 +442,34 @@ impl Drop for Store {
     }
 }
 
-/// Brings the full-text index up to date with the rows the triggers queued, in three
-/// bulk statements (see migrations/0001_init.sql for why not row by row).
-fn index_pending(tx: &Connection, batch: usize) -> rusqlite::Result<()> {
+/// What a writer knows of the index queue's length without walking it: the length
+/// when last counted, and the connection's change counter then. Every queued row is
+/// a changed row, so the rows changed since bound how far the queue can have grown.
+/// Counting walks the queue: done after every write of a pass, it cost the writer a
+/// twentieth of its time.
+#[derive(Debug, Default)]
+struct QueueBound {
+    counted: usize,
+    changes: u64,
+}
+
+/// Brings the full-text index up to date with the queued rows once `batch` of them
+/// wait, in three bulk statements (see migrations/0001_init.sql for why not row by
+/// row). Rows another process queues escape `queue` and wait for the next count;
+/// every burst of writes ends in a flush (`batch` 1), which always counts.
+fn index_pending(tx: &Connection, batch: usize, queue: &mut QueueBound) -> rusqlite::Result<()> {
+    let grown = tx.total_changes().saturating_sub(queue.changes);
+    if batch > 1 && queue.counted.saturating_add(grown as usize) < batch {
+        return Ok(());
+    }
     // Counting stops at `batch`, so the check costs the same however long the queue.
     let waiting: usize = tx
         .prepare_cached("SELECT count(*) FROM (SELECT 1 FROM fts_pending LIMIT ?1)")?
         .query_row([batch as i64], |r| r.get::<_, i64>(0))? as usize;
+    *queue = QueueBound {
+        counted: waiting,
+        changes: tx.total_changes(),
+    };
     if waiting == 0 || waiting < batch {
         return Ok(());
     }
@@ -454,7 +479,12 @@ fn index_pending(tx: &Connection, batch: usize) -> rusqlite::Result<()> {
              SELECT e.id, e.title, e.abstract, e.authors, e.journal
              FROM fts_pending p JOIN entries e ON e.id = p.id;
          DELETE FROM fts_pending;",
-    )
+    )?;
+    *queue = QueueBound {
+        counted: 0,
+        changes: tx.total_changes(),
+    };
+    Ok(())
 }
 
 fn is_busy(e: &rusqlite::Error) -> bool {

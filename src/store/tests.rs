@@ -763,6 +763,24 @@ fn deferred_indexing_is_searchable_after_a_flush() {
 }
 
 #[test]
+fn a_full_batch_is_indexed_by_the_write_that_fills_it() {
+    let (_d, mut s) = open();
+    s.set_index_batch(3);
+    let found = |s: &Store| s.search("axolotl", &Filters::default()).unwrap().len();
+    ingest(
+        &mut s,
+        "a",
+        &[entry("b1", "Axolotl one"), entry("b2", "Axolotl two")],
+    );
+    assert_eq!(found(&s), 0, "two of three wait");
+    // Bookkeeping writes change rows without queueing any: still two waiting.
+    ingest(&mut s, "a", &[entry("b1", "Axolotl one")]);
+    assert_eq!(found(&s), 0);
+    ingest(&mut s, "b", &[entry("b3", "Axolotl three")]);
+    assert_eq!(found(&s), 3);
+}
+
+#[test]
 fn the_deferred_index_follows_updates_and_merges_made_before_and_after_a_flush() {
     let (_d, mut s) = open();
     s.set_index_batch(1_000);
