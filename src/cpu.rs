@@ -53,11 +53,11 @@ impl CpuPool {
         })
     }
 
-    /// The pool's worker count for this machine: one fewer than the cores, so the
-    /// writer always has a core of its own.
+    /// The pool for this machine: a worker per core. The writer still gets a core
+    /// when it needs one, by priority; while it waits for work, every core parses.
     pub fn for_machine() -> std::io::Result<CpuPool> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        CpuPool::new(cores.saturating_sub(1))
+        CpuPool::new(cores)
     }
 
     /// Runs `f` on a worker and waits for its result without blocking the runtime.

@@ -39,8 +39,8 @@ pub struct Ctx {
     pub config: Arc<Config>,
     /// Judges relevance for feeds with `relevant_only` (the store tags with its own copy).
     pub tagger: Arc<Tagger>,
-    /// Parsing and classifying run here, one fewer at a time than the cores and at a
-    /// lower priority, so the single writer (the pass's bottleneck) always has a core.
+    /// Parsing and classifying run here, a job per core at a time, at a priority
+    /// below the single writer's (the pass's bottleneck), which so always gets a core.
     pub cpu: Arc<CpuPool>,
     /// Checkpoints the write-ahead log off the writer while any copy of this lives.
     _checkpointer: Arc<crate::store::Checkpointer>,
