@@ -293,7 +293,9 @@ mod tests {
             assert_eq!(collapse_ws(s), want.join(" "), "{s:?}");
         }
         // Every short mix of words and kinds of white space.
-        let parts = ["a", "\u{e9}", " ", "  ", "\t", "\u{a0}", "\u{2003}", "\n\n", "bc"];
+        let parts = [
+            "a", "\u{e9}", " ", "  ", "\t", "\u{a0}", "\u{2003}", "\n\n", "bc",
+        ];
         let mut rng = fastrand::Rng::with_seed(7);
         for _ in 0..20_000 {
             let s: String = (0..rng.usize(0..9))

@@ -12,19 +12,21 @@ pub struct Hit {
     pub out: Out,
 }
 
+/// A tokenised field and what was found in it: every hit in text order, and the
+/// indices of the cue hits among them.
+#[derive(Clone, Copy)]
+pub struct Found<'a> {
+    pub ft: &'a FieldText,
+    pub hits: &'a [Hit],
+    pub cues: &'a [u32],
+}
+
 /// The worth of a match of class `class` with tags `tags` at `h`, after every cue whose window
 /// covers it: `base` × the section weight × the strongest demotion, or 0 when suppressed.
 /// An `affirm` cue (e.g. "randomised to") cancels suppressions and demotions: it marks the
 /// mention as studied whatever else the sentence says.
-pub fn worth(
-    c: &Compiled,
-    ft: &FieldText,
-    hits: &[Hit],
-    h: &Hit,
-    class: Class,
-    tags: &[u16],
-    base: f32,
-) -> f32 {
+pub fn worth(c: &Compiled, found: Found, h: &Hit, class: Class, tags: &[u16], base: f32) -> f32 {
+    let Found { ft, hits, cues } = found;
     let toks = &ft.toks;
     let first = &toks[h.start as usize];
     let last = &toks[(h.end - 1) as usize];
@@ -32,12 +34,15 @@ pub fn worth(
     let mut suppressed = false;
     let mut affirmed = false;
     let mut demote = 1.0f32;
-    // Hits are in text order, so the cues of this sentence are one contiguous run.
-    let from = hits.partition_point(|q| toks[q.start as usize].sent < first.sent);
-    for q in &hits[from..] {
-        if toks[q.start as usize].sent != first.sent {
+    // `cues` lists the cue hits in text order, so this sentence's are one contiguous
+    // run; phrase hits, most of a dense sentence, are never looked at.
+    let sent_of = |k: &u32| toks[hits[*k as usize].start as usize].sent;
+    let from = cues.partition_point(|k| sent_of(k) < first.sent);
+    for k in &cues[from..] {
+        if sent_of(k) != first.sent {
             break;
         }
+        let q = &hits[*k as usize];
         let Out::Cue(qi) = q.out else { continue };
         let cue = &c.cues[qi as usize];
         if cue.applies & class.bit() == 0 {

@@ -79,6 +79,18 @@ struct Part {
     item: usize,
     ft: FieldText,
     hits: Vec<Hit>,
+    /// Indices in `hits` of the cues, in text order.
+    cues: Vec<u32>,
+}
+
+impl Part {
+    fn found(&self) -> context::Found<'_> {
+        context::Found {
+            ft: &self.ft,
+            hits: &self.hits,
+            cues: &self.cues,
+        }
+    }
 }
 
 /// Buffers reused from one entry to the next, so classifying allocates little.
@@ -115,6 +127,7 @@ fn classify_with(c: &Compiled, input: &TagInput, s: &mut Scratch) -> Classificat
                 item,
                 ft: FieldText::default(),
                 hits: Vec::new(),
+                cues: Vec::new(),
             });
         }
         let p = &mut parts[used];
@@ -139,6 +152,10 @@ fn classify_with(c: &Compiled, input: &TagInput, s: &mut Scratch) -> Classificat
     aliases.clear();
     for p in parts.iter_mut() {
         scan(c, p, aliases);
+        p.cues.clear();
+        p.cues.extend(
+            (0..p.hits.len() as u32).filter(|&k| matches!(p.hits[k as usize].out, Out::Cue(_))),
+        );
     }
 
     let mut scores = Scores::new(c.tags.len());
@@ -152,7 +169,7 @@ fn classify_with(c: &Compiled, input: &TagInput, s: &mut Scratch) -> Classificat
                 Out::Cue(qi) => match c.cues[qi as usize].effect {
                     rules::Effect::Animal => animal += 1,
                     rules::Effect::Human => {
-                        let w = context::worth(c, &p.ft, &p.hits, h, Class::Condition, &[], fw);
+                        let w = context::worth(c, p.found(), h, Class::Condition, &[], fw);
                         if w >= 0.5 {
                             human += 1;
                         }
@@ -183,8 +200,7 @@ fn classify_with(c: &Compiled, input: &TagInput, s: &mut Scratch) -> Classificat
                         let w = *done[slot].get_or_insert_with(|| {
                             context::worth(
                                 c,
-                                &p.ft,
-                                &p.hits,
+                                p.found(),
                                 h,
                                 class,
                                 &concept.tags,
