@@ -561,7 +561,7 @@ async fn backfill_pages(
             links: page.links,
             prepared,
             filtered_out,
-            resume: page.resume.clone(),
+            resume: page.resume,
         };
         let name = feed.name.clone();
         let stats = ctx

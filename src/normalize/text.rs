@@ -272,6 +272,7 @@ fn strip_tags(s: &str) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn collapse_ws_matches_split_whitespace() {
@@ -305,8 +306,6 @@ mod tests {
             assert_eq!(collapse_ws(&s), want.join(" "), "{s:?}");
         }
     }
-
-    use super::*;
 
     #[test]
     fn plain_text_fast_path() {

@@ -418,10 +418,6 @@ pub(crate) fn locate_xml_error(text: &str) -> Option<(usize, String)> {
     }
 }
 
-/// A short one-line message for a quick-xml error.
-/// Appends the text an entity or character reference stands for: character references
-/// and the five XML entities are expanded; a DTD-declared entity we cannot expand is
-/// kept as written.
 /// Value of an attribute by qualified name, entity-decoded and trimmed.
 pub(crate) fn attr(start: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
     let a = start.try_get_attribute(name).ok()??;
@@ -430,6 +426,9 @@ pub(crate) fn attr(start: &quick_xml::events::BytesStart<'_>, name: &str) -> Opt
         .map(|v| v.trim().to_string())
 }
 
+/// Appends the text an entity or character reference stands for: character references
+/// and the five XML entities are expanded; a DTD-declared entity we cannot expand is
+/// kept as written.
 pub(crate) fn push_general_ref(out: &mut String, r: &quick_xml::events::BytesRef) {
     if let Ok(Some(c)) = r.resolve_char_ref() {
         out.push(c);
@@ -449,6 +448,7 @@ pub(crate) fn push_general_ref(out: &mut String, r: &quick_xml::events::BytesRef
     }
 }
 
+/// A short one-line message for a quick-xml error.
 pub(crate) fn xml_message(e: &quick_xml::Error) -> String {
     use quick_xml::errors::IllFormedError;
     match e {

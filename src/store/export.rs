@@ -55,16 +55,7 @@ impl Store {
         store
             .conn
             .busy_timeout(Duration::from_secs(30))
-            .and_then(|()| {
-                // See `Store::configure`: cached statements are not re-planned.
-                store
-                    .conn
-                    .set_db_config(
-                        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-                        true,
-                    )
-                    .map(drop)
-            })
+            .and_then(|()| store.stable_plans())
             .map_err(|e| store.err(e))?;
         let version = store.schema_version().map_err(|_| StoreError::Other {
             path: shown.clone(),

@@ -48,10 +48,16 @@ impl Prepared {
             verdict,
         }
     }
+}
 
-    pub fn new(tagger: &Tagger, e: &RawEntry) -> Prepared {
-        Prepared::with_verdict(e, super::tagging::classify_entry(tagger, e))
-    }
+/// The fields of a work the tagger reads (see [`Fields::tag_inputs`]).
+#[derive(PartialEq)]
+pub(super) struct TagInputs<'a> {
+    pub(super) title: &'a str,
+    pub(super) abstract_: &'a str,
+    pub(super) mesh: &'a [String],
+    pub(super) categories: &'a [String],
+    pub(super) publication_types: &'a [String],
 }
 
 /// The stored fields of a work.
@@ -105,10 +111,7 @@ impl Fields {
     /// A work from a row of [`FIELD_COLUMNS`], by position (looking columns up by
     /// name cost a string comparison per column per row).
     fn from_row(r: &Row) -> rusqlite::Result<Fields> {
-        let list = |i: usize| -> rusqlite::Result<Vec<String>> {
-            let s: String = r.get(i)?;
-            Ok(serde_json::from_str(&s).unwrap_or_default())
-        };
+        let list = |i| super::read::json_list(r, i);
         let authors: String = r.get(6)?;
         Ok(Fields {
             doi: r.get(0)?,
@@ -129,14 +132,16 @@ impl Fields {
         })
     }
 
-    /// Whether the tagger would see the same input in both (see `tagging::classify`):
-    /// a merge that only adds a journal name or an identifier leaves the tags alone.
-    fn same_tag_inputs(&self, other: &Fields) -> bool {
-        self.title == other.title
-            && self.abstract_ == other.abstract_
-            && self.mesh == other.mesh
-            && self.categories == other.categories
-            && self.publication_types == other.publication_types
+    /// What the tagger reads of a work, and nothing else (`tagging::classify` takes
+    /// its input from here): a merge that leaves these alone leaves the tags alone.
+    pub(super) fn tag_inputs(&self) -> TagInputs<'_> {
+        TagInputs {
+            title: &self.title,
+            abstract_: &self.abstract_,
+            mesh: &self.mesh,
+            categories: &self.categories,
+            publication_types: &self.publication_types,
+        }
     }
 
     fn has_strong_id(&self) -> bool {
@@ -371,7 +376,7 @@ fn resolve(
     }
     Ok(Some(Resolved {
         id: keep,
-        retag: !rest.is_empty() || !fields.same_tag_inputs(&stored),
+        retag: !rest.is_empty() || fields.tag_inputs() != stored.tag_inputs(),
     }))
 }
 

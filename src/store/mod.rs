@@ -106,6 +106,18 @@ impl Store {
         Ok(store)
     }
 
+    /// Turns on the query planner stability guarantee, for writers and readers alike.
+    /// Without it SQLite marks a statement for re-planning whenever the plan looked at
+    /// a bound value (`x = ?` outside an index, `LIMIT ?`), and rusqlite's cache clears
+    /// bindings on every return, so each reuse of such a cached statement was parsed
+    /// and planned again: 40% of a `list`, and a share of every ingest. Our plans never
+    /// depend on the values.
+    fn stable_plans(&self) -> rusqlite::Result<()> {
+        self.conn
+            .set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .map(drop)
+    }
+
     /// A store over an open connection, with nothing set up.
     fn over(conn: Connection, path: &Path) -> Store {
         Store {
@@ -126,14 +138,7 @@ impl Store {
         // Ingest alone cycles through some twenty statements; the default cache of 16
         // would re-prepare them on every entry.
         self.conn.set_prepared_statement_cache_capacity(64);
-        // Without the query planner stability guarantee, SQLite marks a statement for
-        // re-planning whenever the plan looked at a bound value (`x = ?` outside an
-        // index, `LIMIT ?`), and rusqlite's cache clears bindings on every return, so
-        // each reuse of such a cached statement was parsed and planned again: 40% of a
-        // `list`, and a share of every ingest. Our plans never depend on the values.
-        self.conn
-            .set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
-            .map_err(|e| self.err(e))?;
+        self.stable_plans().map_err(|e| self.err(e))?;
         // The daemon writes while CLI readers run: WAL lets readers proceed during a
         // write, and the busy timeout covers the brief checkpoint/writer locks.
         self.conn
@@ -366,12 +371,9 @@ impl Store {
         }
         let value = {
             let sp = Savepoint::begin(&self.conn).map_err(|e| self.err(e))?;
-            let value = f(&self.conn)
-                .and_then(|v| index_pending(&self.conn, batch, &mut self.queue).map(|()| v));
-            match value {
-                Ok(v) => sp.release().map(|()| v),
-                Err(e) => Err(e),
-            }
+            f(&self.conn)
+                .and_then(|v| index_pending(&self.conn, batch, &mut self.queue).map(|()| v))
+                .and_then(|v| sp.release().map(|()| v))
         };
         let value = value.map_err(|e| self.err(e))?;
         if let Some(g) = &mut self.group {
@@ -453,6 +455,16 @@ struct QueueBound {
     changes: u64,
 }
 
+impl QueueBound {
+    /// `counted` rows wait now, as `conn` has just seen.
+    fn counted(counted: usize, conn: &Connection) -> QueueBound {
+        QueueBound {
+            counted,
+            changes: conn.total_changes(),
+        }
+    }
+}
+
 /// Brings the full-text index up to date with the queued rows once `batch` of them
 /// wait, in three bulk statements (see migrations/0001_init.sql for why not row by
 /// row). Rows another process queues escape `queue` and wait for the next count;
@@ -466,11 +478,8 @@ fn index_pending(tx: &Connection, batch: usize, queue: &mut QueueBound) -> rusql
     let waiting: usize = tx
         .prepare_cached("SELECT count(*) FROM (SELECT 1 FROM fts_pending LIMIT ?1)")?
         .query_row([batch as i64], |r| r.get::<_, i64>(0))? as usize;
-    *queue = QueueBound {
-        counted: waiting,
-        changes: tx.total_changes(),
-    };
-    if waiting == 0 || waiting < batch {
+    *queue = QueueBound::counted(waiting, tx);
+    if waiting < batch {
         return Ok(());
     }
     tx.execute_batch(
@@ -480,10 +489,7 @@ fn index_pending(tx: &Connection, batch: usize, queue: &mut QueueBound) -> rusql
              FROM fts_pending p JOIN entries e ON e.id = p.id;
          DELETE FROM fts_pending;",
     )?;
-    *queue = QueueBound {
-        counted: 0,
-        changes: tx.total_changes(),
-    };
+    *queue = QueueBound::counted(0, tx);
     Ok(())
 }
 

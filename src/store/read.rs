@@ -106,6 +106,13 @@ pub(super) fn summary_from_row(r: &Row) -> rusqlite::Result<EntrySummary> {
     })
 }
 
+/// A JSON list column (categories, MeSH terms, publication types). A malformed list
+/// reads as empty: one bad row must not cost the whole answer.
+pub(super) fn json_list(r: &Row, i: usize) -> rusqlite::Result<Vec<String>> {
+    let s: String = r.get(i)?;
+    Ok(serde_json::from_str(&s).unwrap_or_default())
+}
+
 /// The rest of an entry, selected after [`SUMMARY_COLUMNS`] for [`detail_from_row`].
 pub(super) const DETAIL_COLUMNS: &str = "e.updated_at, e.first_seen_at, e.authors, e.abstract,
     e.categories, e.mesh, e.publication_types";
@@ -113,11 +120,6 @@ pub(super) const DETAIL_COLUMNS: &str = "e.updated_at, e.first_seen_at, e.author
 /// An entry from a row of [`SUMMARY_COLUMNS`], [`DETAIL_COLUMNS`], without sightings
 /// or evidence.
 pub(super) fn detail_from_row(r: &Row) -> rusqlite::Result<EntryDetail> {
-    // Malformed JSON lists in a row must not cost the whole answer.
-    let list = |i: usize| -> rusqlite::Result<Vec<String>> {
-        let s: String = r.get(i)?;
-        Ok(serde_json::from_str(&s).unwrap_or_default())
-    };
     let authors: String = r.get(11)?;
     let abstract_: String = r.get(12)?;
     Ok(EntryDetail {
@@ -126,9 +128,9 @@ pub(super) fn detail_from_row(r: &Row) -> rusqlite::Result<EntryDetail> {
         first_seen: ts(r.get(10)?),
         authors: authors.lines().map(str::to_owned).collect(),
         abstract_: (!abstract_.is_empty()).then_some(abstract_),
-        categories: list(13)?,
-        mesh: list(14)?,
-        publication_types: list(15)?,
+        categories: json_list(r, 13)?,
+        mesh: json_list(r, 14)?,
+        publication_types: json_list(r, 15)?,
         seen_in: Vec::new(),
         evidence: Vec::new(),
     })

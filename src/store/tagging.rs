@@ -36,6 +36,7 @@ type TagRow = (Option<String>, Option<String>, Option<i64>, Option<i64>);
 /// Classifies a work from the fields the store keeps: keywords are the categories that
 /// are not structured API data, and `condition:` categories are registered conditions.
 fn classify(tagger: &Tagger, f: &Fields) -> Classification {
+    let f = f.tag_inputs();
     let keywords: Vec<String> = f
         .categories
         .iter()
@@ -49,11 +50,11 @@ fn classify(tagger: &Tagger, f: &Fields) -> Classification {
         .map(str::to_owned)
         .collect();
     tagger.classify(&TagInput {
-        title: &f.title,
-        abstract_: &f.abstract_,
-        mesh: &f.mesh,
+        title: f.title,
+        abstract_: f.abstract_,
+        mesh: f.mesh,
         keywords: &keywords,
-        publication_types: &f.publication_types,
+        publication_types: f.publication_types,
         conditions: &conditions,
     })
 }
@@ -70,21 +71,17 @@ pub(super) fn write_verdict(
     id: i64,
     verdict: &Classification,
 ) -> rusqlite::Result<()> {
-    let rows: Vec<TagRowRef> = verdict
-        .tags
-        .iter()
-        .map(|t| {
-            let e = &t.evidence;
-            (
-                t.tag.as_str(),
-                Some(e.field.as_str()),
-                Some(e.phrase.as_str()),
-                Some(e.span[0] as i64),
-                Some(e.span[1] as i64),
-            )
-        })
-        .collect();
-    insert_tags(tx, id, &rows)
+    let rows = verdict.tags.iter().map(|t| {
+        let e = &t.evidence;
+        (
+            t.tag.as_str(),
+            Some(e.field.as_str()),
+            Some(e.phrase.as_str()),
+            Some(e.span[0] as i64),
+            Some(e.span[1] as i64),
+        )
+    });
+    insert_tags(tx, id, rows)
 }
 
 /// A tag and its evidence, borrowed for [`insert_tags`].
@@ -99,7 +96,11 @@ type TagRowRef<'a> = (
 /// Inserts `rows` for work `id`, one row a statement: a statement inserting several
 /// rows into a table with a foreign key keeps a journal of every page it touches (to
 /// undo itself should a later row fail the key), which cost more than the statements.
-fn insert_tags(tx: &Connection, id: i64, rows: &[TagRowRef]) -> rusqlite::Result<()> {
+fn insert_tags<'a>(
+    tx: &Connection,
+    id: i64,
+    rows: impl IntoIterator<Item = TagRowRef<'a>>,
+) -> rusqlite::Result<()> {
     let mut st = tx.prepare_cached(
         "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -148,13 +149,10 @@ pub(super) fn tag_work(
     let removed = old.keys().filter(|k| !new.contains_key(*k)).count();
     tx.prepare_cached("DELETE FROM tags WHERE entry_id = ?1 AND field IS NOT 'source'")?
         .execute([id])?;
-    let rows: Vec<TagRowRef> = new
-        .iter()
-        .map(|(tag, (field, phrase, a, b))| {
-            (tag.as_str(), field.as_deref(), phrase.as_deref(), *a, *b)
-        })
-        .collect();
-    insert_tags(tx, id, &rows)?;
+    let rows = new.iter().map(|(tag, (field, phrase, a, b))| {
+        (tag.as_str(), field.as_deref(), phrase.as_deref(), *a, *b)
+    });
+    insert_tags(tx, id, rows)?;
     Ok((added, removed))
 }
 

@@ -631,7 +631,7 @@ fn verdicts_computed_off_the_writer_give_the_same_tags_as_the_store() {
         let prepared: Vec<_> = if with_verdicts {
             entries
                 .iter()
-                .map(|e| crate::store::Prepared::new(&tagger, e))
+                .map(|e| Prepared::with_verdict(e, crate::store::classify_entry(&tagger, e)))
                 .collect()
         } else {
             Vec::new()
