@@ -191,6 +191,24 @@ fn second_pass_is_unchanged_and_changed_content_is_an_update() {
 }
 
 #[test]
+fn a_key_repeated_in_one_document_is_one_sighting_on_a_new_feed_and_an_old_one() {
+    let (_d, mut s) = open();
+    let first = entry("1", "One");
+    let mut again = first.clone();
+    again.summary = Some("The same item, listed twice with an abstract".into());
+    // Feed "a" has no sightings yet (its keys are checked in memory); the second
+    // ingest finds the stored ones.
+    for expect_new in [1, 0] {
+        let st = ingest(&mut s, "a", &[first.clone(), again.clone(), first.clone()]);
+        assert_eq!(st.new, expect_new);
+        assert_eq!(st.new_sightings, expect_new);
+        assert_eq!(st.new + st.updated + st.unchanged, 3, "{st:?}");
+        assert_eq!(s.count_entries().unwrap(), 1);
+        assert_eq!(s.feed("a").unwrap().unwrap().entries, 1);
+    }
+}
+
+#[test]
 fn entries_without_guid_are_keyed_by_link_then_hash() {
     let (_d, mut s) = open();
     let mut e = entry("x", "No guid");
