@@ -4,7 +4,7 @@
 //! no non-empty field is ever blanked.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
@@ -342,6 +342,10 @@ fn merge_works(tx: &Connection, keep: i64, other: i64) -> rusqlite::Result<Field
 /// A stored work an incoming sighting joined.
 struct Resolved {
     id: i64,
+    /// The works folded into it, now deleted.
+    merged: Vec<i64>,
+    /// What linking reads of it, as stored now.
+    keys: LinkKeys,
     /// Whether the tagger's input changed (the fields it reads, or the works the work
     /// is made of), so its tags may have. A sighting that only confirms what is
     /// stored, or adds what the tagger never reads, leaves them.
@@ -377,6 +381,8 @@ fn resolve(
     }
     Ok(Some(Resolved {
         id: keep,
+        merged: rest.to_vec(),
+        keys: LinkKeys::of(&fields),
         retag: !rest.is_empty() || fields.tag_inputs() != stored.tag_inputs(),
     }))
 }
@@ -392,7 +398,9 @@ pub(super) fn ingest(
 ) -> rusqlite::Result<IngestStats> {
     let now = now.timestamp();
     let mut stats = IngestStats::default();
-    let mut touched: Vec<i64> = Vec::new();
+    // The works this ingest wrote, with what linking needs of each as it now stands:
+    // carried along rather than read back.
+    let mut touched: BTreeMap<i64, LinkKeys> = BTreeMap::new();
     // Works whose tags must be computed here; a new work with a prepared verdict (one
     // per entry, from the pipeline) is tagged from it instead.
     let mut to_tag: Vec<i64> = Vec::new();
@@ -436,14 +444,28 @@ pub(super) fn ingest(
             }
             Some((source_id, work, _)) => {
                 let incoming = Fields::from_entry(e, now);
-                let (work, changed) =
-                    resolve(tx, Some(work), &incoming)?.map_or((work, true), |r| (r.id, r.retag));
+                let (work, changed) = match resolve(tx, Some(work), &incoming)? {
+                    Some(r) => {
+                        for gone in &r.merged {
+                            touched.remove(gone);
+                        }
+                        touched.insert(r.id, r.keys);
+                        (r.id, r.retag)
+                    }
+                    // Not reached (the sighting's own work is among those resolved);
+                    // should it be, the work is read back.
+                    None => {
+                        if let Some(k) = link_keys(tx, work)? {
+                            touched.insert(work, k);
+                        }
+                        (work, true)
+                    }
+                };
                 tx.prepare_cached(
                     "UPDATE sources SET entry_id = ?2, link = ?3, content_hash = ?4, last_seen_at = ?5 WHERE id = ?1",
                 )?
                 .execute(params![source_id, work, e.link, hash, now])?;
                 stats.updated += 1;
-                touched.push(work);
                 if changed {
                     to_tag.push(work);
                 }
@@ -454,6 +476,10 @@ pub(super) fn ingest(
                 let work = match resolve(tx, None, &incoming)? {
                     Some(w) => {
                         stats.merged += 1;
+                        for gone in &w.merged {
+                            touched.remove(gone);
+                        }
+                        touched.insert(w.id, w.keys);
                         // Tags follow from the fields alone: a sighting that added
                         // nothing leaves them as they are.
                         if w.retag {
@@ -464,6 +490,7 @@ pub(super) fn ingest(
                     None => {
                         stats.new += 1;
                         let w = insert(tx, &incoming)?;
+                        touched.insert(w, LinkKeys::of(&incoming));
                         match pre {
                             Some(p) if tagger.is_some() => {
                                 super::tagging::write_verdict(tx, w, &p.verdict)?
@@ -479,7 +506,6 @@ pub(super) fn ingest(
                 )?
                 .execute(params![work, feed_id, key, e.link, hash, now])?;
                 stats.new_sightings += 1;
-                touched.push(work);
                 source_tags(tx, work, e)?;
             }
         }
@@ -536,40 +562,39 @@ struct LinkKeys {
     nct_ids: Vec<String>,
 }
 
-fn link_keys(tx: &Connection, id: i64) -> rusqlite::Result<Option<LinkKeys>> {
-    tx.prepare_cached(
-        "SELECT doi, pmid IS NOT NULL OR pmcid IS NOT NULL, nct_id, categories
-         FROM entries WHERE id = ?1",
-    )?
-    .query_row([id], |r| {
-        let doi: Option<String> = r.get(0)?;
-        let nct: Option<String> = r.get(2)?;
-        let categories: String = r.get(3)?;
-        let mut nct_ids: Vec<String> = nct.into_iter().collect();
-        // Most works name no trial; skip decoding their categories.
-        if categories.contains("\"nct:") {
-            let list: Vec<String> = serde_json::from_str(&categories).unwrap_or_default();
-            nct_ids.extend(
-                list.iter()
-                    .filter_map(|c| c.strip_prefix("nct:"))
-                    .map(str::to_owned),
-            );
-        }
+impl LinkKeys {
+    fn of(f: &Fields) -> LinkKeys {
+        let mut nct_ids: Vec<String> = f.nct_id.iter().cloned().collect();
+        nct_ids.extend(
+            f.categories
+                .iter()
+                .filter_map(|c| c.strip_prefix("nct:"))
+                .map(str::to_owned),
+        );
         nct_ids.sort();
         nct_ids.dedup();
-        Ok(LinkKeys {
-            strong: doi.is_some() || r.get(1)?,
-            doi,
+        LinkKeys {
+            doi: f.doi.clone(),
+            strong: f.has_strong_id(),
             nct_ids,
-        })
-    })
-    .optional()
+        }
+    }
+}
+
+fn link_keys(tx: &Connection, id: i64) -> rusqlite::Result<Option<LinkKeys>> {
+    load(tx, id)
+        .optional()
+        .map(|f| f.as_ref().map(LinkKeys::of))
 }
 
 /// Joins works that belong together but stay separate: a preprint and its journal
 /// version (by DOI, remembered until both are stored), and a trial registration and
-/// the papers that report it (by NCT id).
-fn link_works(tx: &Connection, touched: &[i64], links: &[WorkLink]) -> rusqlite::Result<()> {
+/// the papers that report it (by NCT id). `touched` holds the works to link from.
+fn link_works(
+    tx: &Connection,
+    touched: &BTreeMap<i64, LinkKeys>,
+    links: &[WorkLink],
+) -> rusqlite::Result<()> {
     for l in links {
         let (Some(from), Some(to)) = (
             crate::normalize::normalize_doi(&l.from_doi),
@@ -582,17 +607,10 @@ fn link_works(tx: &Connection, touched: &[i64], links: &[WorkLink]) -> rusqlite:
         )?
         .execute(params![from, l.rel, to])?;
     }
-    let mut work_ids = touched.to_vec();
-    work_ids.sort_unstable();
-    work_ids.dedup();
     let any_doi_links: bool = tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM doi_links)")?
         .query_row([], |r| r.get(0))?;
-    for &id in &work_ids {
-        // A merge earlier in this ingest may have folded the work away.
-        let Some(f) = link_keys(tx, id)? else {
-            continue;
-        };
+    for (&id, f) in touched {
         if let Some(doi) = f.doi.as_ref().filter(|_| any_doi_links) {
             // Two lookups rather than one OR, for the same reason as in matching_works.
             for sql in [

@@ -462,6 +462,51 @@ fn a_registration_and_the_papers_reporting_it_are_linked() {
 }
 
 #[test]
+fn a_work_merged_within_one_ingest_is_linked_by_what_it_holds_at_the_end() {
+    let (_d, mut s) = open();
+    let mut reg = entry("NCT00000009", "Registration");
+    reg.nct_id = Some("NCT00000009".into());
+    ingest(&mut s, "b", &[reg]);
+    let reg_id: i64 = s
+        .connection()
+        .query_row(
+            "SELECT id FROM entries WHERE nct_id = 'NCT00000009'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // Two sightings of one paper that name no shared identifier, then a third that
+    // names both: the first names the trial, the third merges the two works, and
+    // only the work left standing is linked (the one folded away is gone).
+    let mut a = entry("a1", "Trial report");
+    a.doi = Some("10.1000/x.1".into());
+    a.categories = vec!["nct:NCT00000009".into()];
+    let mut b = entry("b1", "Trial report (PubMed)");
+    b.pmid = Some("999".into());
+    let mut both = entry("c1", "Trial report");
+    both.doi = Some("10.1000/x.1".into());
+    both.pmid = Some("999".into());
+    let st = ingest(&mut s, "a", &[b, a, both]);
+    assert_eq!((st.new, st.merged), (2, 1), "{st:?}");
+    let paper = id_by_doi(&s, "10.1000/x.1");
+    assert_eq!(
+        links_of(&s, paper),
+        vec![("registration".to_string(), reg_id)]
+    );
+    assert_eq!(links_of(&s, reg_id), vec![("report".to_string(), paper)]);
+    let dangling: i64 = s
+        .connection()
+        .query_row(
+            "SELECT COUNT(*) FROM links WHERE from_id NOT IN (SELECT id FROM entries)
+                 OR to_id NOT IN (SELECT id FROM entries)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(dangling, 0);
+}
+
+#[test]
 fn backfill_pages_commit_with_their_resume_token_and_clear_when_done() {
     let (_d, mut s) = open();
     let (from, to) = (
