@@ -352,6 +352,18 @@ struct Resolved {
     retag: bool,
 }
 
+impl Resolved {
+    /// Records the work among those this ingest touched, in place of the works folded
+    /// into it. Returns its id.
+    fn track(self, touched: &mut BTreeMap<i64, LinkKeys>) -> i64 {
+        for gone in &self.merged {
+            touched.remove(gone);
+        }
+        touched.insert(self.id, self.keys);
+        self.id
+    }
+}
+
 /// Joins `incoming` to the work(s) it matches (plus `known`, the work its sighting
 /// already points to), merging them into one. Returns the work, or None if new.
 fn resolve(
@@ -444,23 +456,12 @@ pub(super) fn ingest(
             }
             Some((source_id, work, _)) => {
                 let incoming = Fields::from_entry(e, now);
-                let (work, changed) = match resolve(tx, Some(work), &incoming)? {
-                    Some(r) => {
-                        for gone in &r.merged {
-                            touched.remove(gone);
-                        }
-                        touched.insert(r.id, r.keys);
-                        (r.id, r.retag)
-                    }
-                    // Not reached (the sighting's own work is among those resolved);
-                    // should it be, the work is read back.
-                    None => {
-                        if let Some(k) = link_keys(tx, work)? {
-                            touched.insert(work, k);
-                        }
-                        (work, true)
-                    }
-                };
+                // The sighting's own work is among those resolved: loading it either
+                // finds it or fails, so there is always a work here.
+                let r = resolve(tx, Some(work), &incoming)?
+                    .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+                let changed = r.retag;
+                let work = r.track(&mut touched);
                 tx.prepare_cached(
                     "UPDATE sources SET entry_id = ?2, link = ?3, content_hash = ?4, last_seen_at = ?5 WHERE id = ?1",
                 )?
@@ -476,16 +477,12 @@ pub(super) fn ingest(
                 let work = match resolve(tx, None, &incoming)? {
                     Some(w) => {
                         stats.merged += 1;
-                        for gone in &w.merged {
-                            touched.remove(gone);
-                        }
-                        touched.insert(w.id, w.keys);
                         // Tags follow from the fields alone: a sighting that added
                         // nothing leaves them as they are.
                         if w.retag {
                             to_tag.push(w.id);
                         }
-                        w.id
+                        w.track(&mut touched)
                     }
                     None => {
                         stats.new += 1;
@@ -555,7 +552,7 @@ fn link_pair(tx: &Connection, a: i64, rel_a: &str, b: i64, rel_b: &str) -> rusql
 
 /// What [`link_works`] needs of a stored work: its DOI, whether it has a strong
 /// identifier, and the NCT ids it names (its own and any `nct:` categories, further
-/// trials a PubMed record lists). Read alone, without the abstract and the rest.
+/// trials a PubMed record lists). Taken from the fields ingest writes, not read back.
 struct LinkKeys {
     doi: Option<String>,
     strong: bool,
@@ -579,12 +576,6 @@ impl LinkKeys {
             nct_ids,
         }
     }
-}
-
-fn link_keys(tx: &Connection, id: i64) -> rusqlite::Result<Option<LinkKeys>> {
-    load(tx, id)
-        .optional()
-        .map(|f| f.as_ref().map(LinkKeys::of))
 }
 
 /// Joins works that belong together but stay separate: a preprint and its journal
