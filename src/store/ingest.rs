@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, ToSql, params};
 use serde::Serialize;
 
 use crate::dedup::{content_hash, source_key};
@@ -255,20 +255,56 @@ fn with_params<T>(
     run(&p)
 }
 
-fn insert(tx: &Connection, f: &Fields) -> rusqlite::Result<i64> {
-    with_params(f, &[], |p| {
-        tx.prepare_cached(
-            "INSERT INTO entries (doi, pmid, pmcid, nct_id, title, abstract, authors, journal, link,
-                 published_at, updated_at, first_seen_at, sort_at, categories, mesh, publication_types)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-        )?
-        .execute(p)
-    })?;
-    let id = tx.last_insert_rowid();
+/// The statements ingest runs for nearly every entry, taken from the statement cache
+/// once an ingest rather than once a use: each use hashed the SQL text twice (taking
+/// the statement out and putting it back), a tenth of the writer's ingest work.
+struct Hot<'c> {
+    tx: &'c Connection,
+    /// A sighting by feed and key.
+    seen: CachedStatement<'c>,
+    insert_entry: CachedStatement<'c>,
+    /// Queues a new entry for the full-text index.
+    queue: CachedStatement<'c>,
+    insert_source: CachedStatement<'c>,
+    /// A work by DOI, PMID and PMCID.
+    by_id: [CachedStatement<'c>; 3],
+    /// A tag row ([`super::tagging::INSERT_TAG`]).
+    tag: CachedStatement<'c>,
+}
+
+impl<'c> Hot<'c> {
+    fn prepare(tx: &'c Connection) -> rusqlite::Result<Hot<'c>> {
+        Ok(Hot {
+            tx,
+            seen: tx.prepare_cached(
+                "SELECT id, entry_id, content_hash FROM sources WHERE feed_id = ?1 AND guid = ?2",
+            )?,
+            insert_entry: tx.prepare_cached(
+                "INSERT INTO entries (doi, pmid, pmcid, nct_id, title, abstract, authors, journal, link,
+                     published_at, updated_at, first_seen_at, sort_at, categories, mesh, publication_types)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            )?,
+            queue: tx.prepare_cached("INSERT OR IGNORE INTO fts_pending (id, indexed) VALUES (?1, 0)")?,
+            insert_source: tx.prepare_cached(
+                "INSERT INTO sources (entry_id, feed_id, guid, link, content_hash, first_seen_at, last_seen_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+            )?,
+            by_id: [
+                tx.prepare_cached("SELECT id FROM entries WHERE doi = ?1")?,
+                tx.prepare_cached("SELECT id FROM entries WHERE pmid = ?1")?,
+                tx.prepare_cached("SELECT id FROM entries WHERE pmcid = ?1")?,
+            ],
+            tag: tx.prepare_cached(super::tagging::INSERT_TAG)?,
+        })
+    }
+}
+
+fn insert(hot: &mut Hot, f: &Fields) -> rusqlite::Result<i64> {
+    with_params(f, &[], |p| hot.insert_entry.execute(p))?;
+    let id = hot.tx.last_insert_rowid();
     // Queued here rather than by a trigger (see migration 0006); a row queued already
     // (a reused id whose old entry awaits removal from the index) keeps its state.
-    tx.prepare_cached("INSERT OR IGNORE INTO fts_pending (id, indexed) VALUES (?1, 0)")?
-        .execute([id])?;
+    hot.queue.execute([id])?;
     Ok(id)
 }
 
@@ -282,19 +318,12 @@ fn save(tx: &Connection, id: i64, f: &Fields) -> rusqlite::Result<()> {
 
 /// The stored works that share an identifier with `f`, lowest id first. One indexed
 /// lookup per identifier: an OR or UNION over bound values makes SQLite re-plan.
-fn matching_works(tx: &Connection, f: &Fields) -> rusqlite::Result<Vec<i64>> {
+fn matching_works(hot: &mut Hot, f: &Fields) -> rusqlite::Result<Vec<i64>> {
     let mut ids: Vec<i64> = Vec::new();
     if f.has_strong_id() {
-        for (sql, value) in [
-            ("SELECT id FROM entries WHERE doi = ?1", &f.doi),
-            ("SELECT id FROM entries WHERE pmid = ?1", &f.pmid),
-            ("SELECT id FROM entries WHERE pmcid = ?1", &f.pmcid),
-        ] {
+        for (st, value) in hot.by_id.iter_mut().zip([&f.doi, &f.pmid, &f.pmcid]) {
             if let Some(v) = value
-                && let Some(id) = tx
-                    .prepare_cached(sql)?
-                    .query_row([v], |r| r.get(0))
-                    .optional()?
+                && let Some(id) = st.query_row([v], |r| r.get(0)).optional()?
             {
                 ids.push(id);
             }
@@ -302,7 +331,8 @@ fn matching_works(tx: &Connection, f: &Fields) -> rusqlite::Result<Vec<i64>> {
     } else if let Some(nct) = &f.nct_id {
         // A registration is identified by its NCT id, but a paper that merely
         // reports the trial (and has a DOI/PMID) is a different work.
-        ids = tx
+        ids = hot
+            .tx
             .prepare_cached(
                 "SELECT id FROM entries WHERE nct_id = ?1 AND doi IS NULL AND pmid IS NULL AND pmcid IS NULL",
             )?
@@ -367,11 +397,12 @@ impl Resolved {
 /// Joins `incoming` to the work(s) it matches (plus `known`, the work its sighting
 /// already points to), merging them into one. Returns the work, or None if new.
 fn resolve(
-    tx: &Connection,
+    hot: &mut Hot,
     known: Option<i64>,
     incoming: &Fields,
 ) -> rusqlite::Result<Option<Resolved>> {
-    let mut ids = matching_works(tx, incoming)?;
+    let mut ids = matching_works(hot, incoming)?;
+    let tx = hot.tx;
     if let Some(k) = known {
         ids.push(k);
         ids.sort_unstable();
@@ -410,6 +441,7 @@ pub(super) fn ingest(
 ) -> rusqlite::Result<IngestStats> {
     let now = now.timestamp();
     let mut stats = IngestStats::default();
+    let mut hot = Hot::prepare(tx)?;
     // The works this ingest wrote, with what linking needs of each as it now stands:
     // carried along rather than read back.
     let mut touched: BTreeMap<i64, LinkKeys> = BTreeMap::new();
@@ -437,13 +469,11 @@ pub(super) fn ingest(
             None => true,
         };
         let seen: Option<(i64, i64, String)> = if stored {
-            tx.prepare_cached(
-                "SELECT id, entry_id, content_hash FROM sources WHERE feed_id = ?1 AND guid = ?2",
-            )?
-            .query_row(params![feed_id, key], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()?
+            hot.seen
+                .query_row(params![feed_id, key], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()?
         } else {
             None
         };
@@ -458,7 +488,7 @@ pub(super) fn ingest(
                 let incoming = Fields::from_entry(e, now);
                 // The sighting's own work is among those resolved: loading it either
                 // finds it or fails, so there is always a work here.
-                let r = resolve(tx, Some(work), &incoming)?
+                let r = resolve(&mut hot, Some(work), &incoming)?
                     .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
                 let changed = r.retag;
                 let work = r.track(&mut touched);
@@ -474,7 +504,7 @@ pub(super) fn ingest(
             }
             None => {
                 let incoming = Fields::from_entry(e, now);
-                let work = match resolve(tx, None, &incoming)? {
+                let work = match resolve(&mut hot, None, &incoming)? {
                     Some(w) => {
                         stats.merged += 1;
                         // Tags follow from the fields alone: a sighting that added
@@ -486,22 +516,19 @@ pub(super) fn ingest(
                     }
                     None => {
                         stats.new += 1;
-                        let w = insert(tx, &incoming)?;
+                        let w = insert(&mut hot, &incoming)?;
                         touched.insert(w, LinkKeys::of(&incoming));
                         match pre {
                             Some(p) if tagger.is_some() => {
-                                super::tagging::write_verdict(tx, w, &p.verdict)?
+                                super::tagging::write_verdict(&mut hot.tag, w, &p.verdict)?
                             }
                             _ => to_tag.push(w),
                         }
                         w
                     }
                 };
-                tx.prepare_cached(
-                    "INSERT INTO sources (entry_id, feed_id, guid, link, content_hash, first_seen_at, last_seen_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-                )?
-                .execute(params![work, feed_id, key, e.link, hash, now])?;
+                hot.insert_source
+                    .execute(params![work, feed_id, key, e.link, hash, now])?;
                 stats.new_sightings += 1;
                 source_tags(tx, work, e)?;
             }
@@ -517,7 +544,7 @@ pub(super) fn ingest(
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM entries WHERE id = ?1)")?
                 .query_row([id], |r| r.get(0))?;
             if exists {
-                super::tagging::tag_work(tx, id, tagger)?;
+                super::tagging::tag_work(tx, &mut hot.tag, id, tagger)?;
             }
         }
     }

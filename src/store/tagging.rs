@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Statement};
 use serde::Serialize;
 
 use super::ingest::{Fields, load};
@@ -65,9 +65,10 @@ pub fn classify_entry(tagger: &Tagger, e: &RawEntry) -> Classification {
     classify(tagger, &Fields::from_entry(e, 0))
 }
 
-/// Writes the tags of a verdict computed for a new work (nothing to compare with).
+/// Writes the tags of a verdict computed for a new work (nothing to compare with),
+/// through `st`, a statement of [`INSERT_TAG`].
 pub(super) fn write_verdict(
-    tx: &Connection,
+    st: &mut Statement,
     id: i64,
     verdict: &Classification,
 ) -> rusqlite::Result<()> {
@@ -81,7 +82,7 @@ pub(super) fn write_verdict(
             Some(e.span[1] as i64),
         )
     });
-    insert_tags(tx, id, rows)
+    insert_tags(st, id, rows)
 }
 
 /// A tag and its evidence, borrowed for [`insert_tags`].
@@ -93,28 +94,30 @@ type TagRowRef<'a> = (
     Option<i64>,
 );
 
-/// Inserts `rows` for work `id`, one row a statement: a statement inserting several
-/// rows into a table with a foreign key keeps a journal of every page it touches (to
-/// undo itself should a later row fail the key), which cost more than the statements.
+/// Inserts one tag row. One row a statement: a statement inserting several rows into
+/// a table with a foreign key keeps a journal of every page it touches (to undo itself
+/// should a later row fail the key), which cost more than the statements.
+pub(super) const INSERT_TAG: &str =
+    "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/// Inserts `rows` for work `id` through `st`, a statement of [`INSERT_TAG`].
 fn insert_tags<'a>(
-    tx: &Connection,
+    st: &mut Statement,
     id: i64,
     rows: impl IntoIterator<Item = TagRowRef<'a>>,
 ) -> rusqlite::Result<()> {
-    let mut st = tx.prepare_cached(
-        "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
     for (tag, field, phrase, a, b) in rows {
         st.execute(rusqlite::params![id, tag, field, phrase, a, b])?;
     }
     Ok(())
 }
 
-/// Classifies one stored work and replaces its tagger-set tags when they changed.
-/// Returns (added, removed).
+/// Classifies one stored work and replaces its tagger-set tags when they changed,
+/// inserting through `insert`, a statement of [`INSERT_TAG`]. Returns (added, removed).
 pub(super) fn tag_work(
     tx: &Connection,
+    insert: &mut Statement,
     id: i64,
     tagger: &Tagger,
 ) -> rusqlite::Result<(usize, usize)> {
@@ -152,7 +155,7 @@ pub(super) fn tag_work(
     let rows = new.iter().map(|(tag, (field, phrase, a, b))| {
         (tag.as_str(), field.as_deref(), phrase.as_deref(), *a, *b)
     });
-    insert_tags(tx, id, rows)?;
+    insert_tags(insert, id, rows)?;
     Ok((added, removed))
 }
 
@@ -168,8 +171,9 @@ impl Store {
                 entries: ids.len(),
                 ..Default::default()
             };
+            let mut insert = tx.prepare_cached(INSERT_TAG)?;
             for id in ids {
-                let (added, removed) = tag_work(tx, id, tagger)?;
+                let (added, removed) = tag_work(tx, &mut insert, id, tagger)?;
                 if added + removed > 0 {
                     stats.entries_changed += 1;
                 }
