@@ -907,6 +907,94 @@ fn the_deferred_index_follows_updates_and_merges_made_before_and_after_a_flush()
 }
 
 #[test]
+fn reused_ids_and_entries_changed_before_indexing_are_indexed_once_with_their_last_text() {
+    let (_d, mut s) = open();
+    s.set_index_batch(1_000);
+    let with = |guid: &str, title: &str, doi: Option<&str>, pmid: Option<&str>| {
+        let mut e = entry(guid, title);
+        e.doi = doi.map(str::to_owned);
+        e.pmid = pmid.map(str::to_owned);
+        e
+    };
+    let ids_of = |s: &Store, q: &str| -> Vec<i64> {
+        let mut ids: Vec<i64> = s
+            .search(q, &Filters::default())
+            .unwrap()
+            .iter()
+            .map(|h| h.id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    // Indexed: work 1 (by DOI) and work 2 (by PMID), the highest id.
+    ingest(&mut s, "a", &[with("a1", "Axolotl", Some("10.1/a"), None)]);
+    ingest(&mut s, "b", &[with("b1", "Bullfrog", None, Some("11"))]);
+    s.flush_index().unwrap();
+    // A sighting with both identifiers folds work 2 into work 1, which frees the
+    // highest id, at or below the mark: the next new work takes it again.
+    ingest(
+        &mut s,
+        "c",
+        &[with("c1", "Axolotl", Some("10.1/a"), Some("11"))],
+    );
+    s.flush_index().unwrap();
+    ingest(&mut s, "a", &[with("a2", "Caecilian", None, None)]);
+    let reused = s
+        .connection()
+        .query_row(
+            "SELECT id FROM entries WHERE title = 'Caecilian'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap();
+    assert_eq!(reused, 2, "the rowid was reused");
+    // New works past the mark: one changed and one folded away before indexing, and
+    // the folded one's id taken again.
+    ingest(&mut s, "a", &[with("a3", "Dormouse", Some("10.1/d"), None)]);
+    let mut longer = with("b3", "Dormouse", Some("10.1/d"), None);
+    longer.summary = Some("An abstract about the echidna".into());
+    ingest(&mut s, "b", &[longer]);
+    ingest(&mut s, "b", &[with("b4", "Ferret", None, Some("44"))]);
+    ingest(
+        &mut s,
+        "c",
+        &[with("c4", "Ferret", Some("10.1/f"), Some("44"))],
+    );
+    ingest(&mut s, "c", &[with("c5", "Gecko", None, None)]);
+    s.flush_index().unwrap();
+
+    assert_eq!(ids_of(&s, "axolotl"), vec![1]);
+    assert!(
+        ids_of(&s, "bullfrog").is_empty(),
+        "the folded work left the index"
+    );
+    assert_eq!(ids_of(&s, "caecilian"), vec![2]);
+    assert_eq!(ids_of(&s, "dormouse").len(), 1);
+    assert_eq!(
+        ids_of(&s, "echidna"),
+        ids_of(&s, "dormouse"),
+        "its last text"
+    );
+    assert_eq!(ids_of(&s, "ferret").len(), 1);
+    assert_eq!(ids_of(&s, "gecko").len(), 1);
+    let (entries, pending): (i64, i64) = s
+        .connection()
+        .query_row(
+            "SELECT (SELECT count(*) FROM entries), (SELECT count(*) FROM fts_pending)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((entries, pending), (5, 0));
+    s.connection()
+        .execute(
+            "INSERT INTO entries_fts (entries_fts, rank) VALUES ('integrity-check', 0)",
+            [],
+        )
+        .unwrap();
+}
+
+#[test]
 fn prefix_search_finds_every_term_with_the_prefix_however_many() {
     let (_d, mut s) = open();
     let mut words: Vec<String> = ["glutamate", "Glutamatergic", "glutamine", "glutam"]
