@@ -26,11 +26,6 @@ use crate::store::{
 };
 use crate::tag::Tagger;
 
-/// Entries a writer lets wait for the full-text index before indexing them in one
-/// batch (see `Store::set_index_batch`): some 30 MB of abstracts, a bound on how much
-/// a long pass or backfill leaves unsearchable at a time.
-pub const INDEX_BATCH: usize = 20_000;
-
 /// What the pipeline needs: one HTTP client and the database.
 #[derive(Clone)]
 pub struct Ctx {
@@ -71,7 +66,9 @@ impl Ctx {
         let fetcher = Fetcher::new(&config.http.settings())?;
         let tagger = Arc::new(config.tagger()?);
         store.set_tagger(tagger.clone());
-        store.set_index_batch(INDEX_BATCH);
+        // Search indexing runs beside the writer, on a thread and database file of its
+        // own: it was a third of the writer's work in a large pass.
+        store.spawn_indexer()?;
         store.set_group_commit(true)?;
         let checkpointer = Arc::new(store.spawn_checkpointer()?);
         Ok(Ctx {
@@ -105,13 +102,11 @@ impl Ctx {
         })
     }
 
-    /// Indexes for search what the writes since the last flush left waiting. Runs
-    /// when a burst of writes ends (a pass, a backfill, the daemon's feeds in flight).
-    /// Also commits the shared transaction, whatever else waits.
+    /// Commits the shared transaction, whatever else waits, and waits until the index
+    /// thread has indexed for search everything written. Runs when a burst of writes
+    /// ends (a pass, a backfill, the daemon's feeds in flight).
     pub async fn flush_index(&self) {
-        let flushed = self
-            .with_store(|s| s.flush_index().and_then(|()| s.commit_group().map(drop)))
-            .await;
+        let flushed = self.with_store(|s| s.flush_index()).await;
         if let Err(e) = flushed {
             tracing::error!("indexing new entries for search: {e}");
         }

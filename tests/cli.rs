@@ -363,6 +363,28 @@ async fn list_search_and_show_round_trip_in_json() {
         .await;
     assert_eq!(ids(&prefixed), ids(&whole), "{prefixed}");
 
+    // The index lives in a file of its own beside the database: `fetch` left it
+    // complete, and a search with it gone (no daemon running) rebuilds it first.
+    let index = {
+        let mut p = env.db().into_os_string();
+        p.push(".search");
+        std::path::PathBuf::from(p)
+    };
+    assert!(index.is_file());
+    for suffix in ["", "-wal", "-shm"] {
+        let mut f = index.clone().into_os_string();
+        f.push(suffix);
+        let _ = std::fs::remove_file(f);
+    }
+    let out = env
+        .run(&["search", "esketamine", "--format", "json", "--limit", "0"])
+        .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "a small rebuild needs no note");
+    let rebuilt: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(ids(&rebuilt), ids(&whole));
+    assert!(index.is_file());
+
     let jsonl = env
         .run(&["list", "--format", "jsonl", "--limit", "2"])
         .await;

@@ -36,7 +36,45 @@ pub fn search(cli: &Cli, args: &SearchArgs) -> Result<ExitCode> {
         bail!("search: the query {query:?} has no words to search for");
     }
     let filters = args.filters.filters()?;
-    let rows = cli.open_store()?.search(&query, &filters)?;
+    let mut store = cli.open_store()?;
+    complete_index(&mut store)?;
+    let rows = store.search(&query, &filters)?;
     print_entries(&rows, OutputFormat::resolve(args.filters.format))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Changes a search indexes itself before searching, when no daemon runs to do it: what
+/// an interrupted `fetch` or a CLI write left waiting takes well under a second.
+const SEARCH_CATCH_UP: u64 = 20_000;
+
+/// Makes sure the search sees every stored entry, or says why it cannot. The index
+/// lives in a file of its own and follows the database a little behind (see the
+/// README, "The search index"): a running daemon indexes as it goes; otherwise a small
+/// backlog is indexed here, and a large one (a rebuild) is left to `fetch` or the
+/// daemon, with a note.
+fn complete_index(store: &mut crate::store::Store) -> Result<()> {
+    let state = store.index_state()?;
+    if state.waiting == 0 {
+        return Ok(());
+    }
+    let daemon = crate::daemon::running_pid(store.path()).is_some();
+    if !daemon && state.waiting <= SEARCH_CATCH_UP {
+        store.flush_index()?;
+    } else if state.rebuilding {
+        eprintln!(
+            "ketlit: note: the search index is being rebuilt (about {} entries to go), so results are incomplete; {}",
+            state.waiting,
+            if daemon {
+                "the daemon is on it"
+            } else {
+                "`ketlit fetch` or the daemon finishes it"
+            }
+        );
+    } else if !daemon {
+        eprintln!(
+            "ketlit: note: about {} changes are not in the search index yet; `ketlit fetch` or the daemon indexes them",
+            state.waiting
+        );
+    }
+    Ok(())
 }

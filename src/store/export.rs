@@ -51,7 +51,8 @@ impl Store {
                 path: shown.clone(),
                 source,
             })?;
-        let store = Store::over(conn, path);
+        let mut store = Store::over(conn, path);
+        store.read_only = true;
         store
             .conn
             .busy_timeout(Duration::from_secs(30))

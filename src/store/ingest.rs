@@ -284,7 +284,7 @@ impl<'c> Hot<'c> {
                      published_at, updated_at, first_seen_at, sort_at, categories, mesh, publication_types)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?,
-            queue: tx.prepare_cached("INSERT OR IGNORE INTO fts_pending (id, indexed) VALUES (?1, 0)")?,
+            queue: tx.prepare_cached("INSERT INTO fts_log (id) VALUES (?1)")?,
             insert_source: tx.prepare_cached(
                 "INSERT INTO sources (entry_id, feed_id, guid, link, content_hash, first_seen_at, last_seen_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
@@ -302,8 +302,7 @@ impl<'c> Hot<'c> {
 fn insert(hot: &mut Hot, f: &Fields) -> rusqlite::Result<i64> {
     with_params(f, &[], |p| hot.insert_entry.execute(p))?;
     let id = hot.tx.last_insert_rowid();
-    // Queued here rather than by a trigger (see migration 0006); a row queued already
-    // (a reused id whose old entry awaits removal from the index) keeps its state.
+    // Logged for the index here rather than by a trigger (see migration 0006).
     hot.queue.execute([id])?;
     Ok(id)
 }

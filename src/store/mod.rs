@@ -8,6 +8,7 @@ mod heartbeat;
 mod ingest;
 mod rank;
 mod read;
+mod search;
 mod tagging;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ pub use feeds::{Backfill, BackfillPage, FeedRow, FeedUpdate, REDIRECTS_TO_MOVE, 
 pub use heartbeat::Heartbeat;
 pub use ingest::{IngestStats, Prepared};
 pub use read::{EntryDetail, EntrySummary, Evidence, Filters, Link, Sighting};
+pub use search::{IndexState, index_path};
 pub use tagging::{RetagStats, classify_entry};
 
 include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -47,12 +49,20 @@ pub struct Store {
     /// Tags every work an ingest touches. Only writers need one (it takes ~50 ms to
     /// build), so readers open the store without.
     tagger: Option<std::sync::Arc<crate::tag::Tagger>>,
-    /// Queued rows are indexed for full-text search once this many wait (1: at every
-    /// write). A pass raises it and flushes at its end: indexing one large batch costs a
-    /// fraction of indexing each feed's entries separately, as every flush writes a new
-    /// FTS5 segment that later has to be merged.
+    /// Without an index thread, the changes this store commits are indexed for search
+    /// once this many wait (1: after every write), on a connection of the store's own
+    /// (see [`search`]). Indexing one large batch costs a fraction of indexing each
+    /// feed's entries separately, as every batch writes FTS5 segments that later have
+    /// to be merged.
     index_batch: usize,
-    queue: QueueBound,
+    index: Option<search::Index>,
+    /// Indexes on a thread of its own instead (see [`Store::spawn_indexer`]).
+    indexer: Option<search::Indexer>,
+    /// Opened read-only ([`Store::open_read_only`]): the index file is never created.
+    read_only: bool,
+    /// Whether the index file is attached to `conn` yet: only searches need it, and a
+    /// writer's connection must not have it, as each write transaction would lock it.
+    attached: std::cell::Cell<bool>,
     /// Whether writes share one transaction (see [`Store::set_group_commit`]), and the
     /// one open now.
     grouping: bool,
@@ -125,7 +135,10 @@ impl Store {
             path: path.to_path_buf(),
             tagger: None,
             index_batch: 1,
-            queue: QueueBound::default(),
+            index: None,
+            indexer: None,
+            read_only: false,
+            attached: std::cell::Cell::new(false),
             grouping: false,
             group: None,
         }
@@ -238,7 +251,7 @@ impl Store {
         &self.conn
     }
 
-    /// Defers full-text indexing until `rows` entries wait (see `index_batch`); call
+    /// Defers full-text indexing until `rows` changes wait (see `index_batch`); call
     /// [`Store::flush_index`] when the burst of writes ends.
     pub fn set_index_batch(&mut self, rows: usize) {
         self.index_batch = rows.max(1);
@@ -278,6 +291,7 @@ impl Store {
             let _ = self.conn.execute_batch("ROLLBACK");
             return Err(self.lost_group(group.writes, &e.to_string()));
         }
+        self.committed();
         Ok(group.writes)
     }
 
@@ -304,9 +318,91 @@ impl Store {
         Ok(c)
     }
 
-    /// Indexes every entry still waiting for the full-text index.
+    /// Indexes full-text search on a thread of its own from now on, while this store
+    /// goes on writing (see [`search`]); [`Store::flush_index`] waits for it.
+    pub fn spawn_indexer(&mut self) -> Result<()> {
+        let indexer = search::Indexer::spawn(&self.path).map_err(|e| self.index_err(e))?;
+        self.indexer = Some(indexer);
+        Ok(())
+    }
+
+    /// Commits the shared transaction, if any, and brings the full-text index up to
+    /// date with everything committed, however few changes wait.
     pub fn flush_index(&mut self) -> Result<()> {
-        self.write_indexing(1, |_| Ok(()))
+        self.commit_group()?;
+        let done = match &self.indexer {
+            Some(ix) => ix.drain(),
+            None => self
+                .inline_index()
+                .and_then(|ix| ix.catch_up().and_then(|()| ix.trim_log().map(drop))),
+        };
+        done.map_err(|e| self.index_err(e))
+    }
+
+    /// Where the full-text index stands: being rebuilt, and how much waits.
+    pub fn index_state(&self) -> Result<IndexState> {
+        self.attach_index()?;
+        search::state(&self.conn).map_err(|e| self.index_err(e))
+    }
+
+    /// After a commit: the changes it logged are indexed now, or by the index thread.
+    /// The commit stands whatever happens here; what is not indexed waits in the log.
+    fn committed(&mut self) {
+        if let Some(ix) = &self.indexer {
+            ix.nudge();
+            return;
+        }
+        let batch = self.index_batch as u64;
+        let done = self.inline_index().and_then(|ix| {
+            if ix.state()?.waiting >= batch {
+                ix.catch_up()?;
+                ix.trim_log()?;
+            }
+            Ok(())
+        });
+        if let Err(e) = done {
+            tracing::warn!("{}", self.index_err(e));
+        }
+    }
+
+    fn inline_index(&mut self) -> rusqlite::Result<&search::Index> {
+        if self.index.is_none() {
+            self.index = Some(search::Index::open(&self.path)?);
+        }
+        Ok(self.index.as_ref().expect("just opened"))
+    }
+
+    /// Attaches the index file to this store's connection, once, for searching.
+    fn attach_index(&self) -> Result<()> {
+        if self.attached.get() {
+            return Ok(());
+        }
+        let path = search::index_path(&self.path);
+        let refuse = |message: &str| StoreError::Other {
+            path: path.display().to_string(),
+            message: message.into(),
+        };
+        if self.read_only && !path.is_file() {
+            return Err(refuse(
+                "no search index here yet (`ketlit fetch` or the daemon builds it)",
+            ));
+        }
+        if !self.conn.is_autocommit() {
+            // SQLite attaches files only between transactions.
+            return Err(refuse(
+                "cannot open the search index while a shared write is open",
+            ));
+        }
+        search::attach(&self.conn, &self.path, self.read_only).map_err(|e| self.index_err(e))?;
+        self.attached.set(true);
+        Ok(())
+    }
+
+    fn index_err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: search::index_path(&self.path).display().to_string(),
+            source,
+        }
     }
 
     /// Runs `f` in one write transaction: committed if it succeeds, rolled back if not.
@@ -314,17 +410,8 @@ impl Store {
         &mut self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T> {
-        self.write_indexing(self.index_batch, f)
-    }
-
-    /// [`Store::write`], indexing the queued rows before the commit once `batch` wait.
-    fn write_indexing<T>(
-        &mut self,
-        batch: usize,
-        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
-    ) -> Result<T> {
         if self.grouping {
-            return self.write_in_group(batch, f);
+            return self.write_in_group(f);
         }
         let path = self.path.display().to_string();
         let err = |source| StoreError::Sqlite {
@@ -338,18 +425,15 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(err)?;
-        let queue = &mut self.queue;
-        let value = f(&tx)
-            .and_then(|v| index_pending(&tx, batch, queue).map(|()| v))
-            .map_err(err)?;
+        let value = f(&tx).map_err(err)?;
         tx.commit().map_err(err)?;
+        self.committed();
         Ok(value)
     }
 
     /// One write under its savepoint in the shared transaction, opened if need be.
     fn write_in_group<T>(
         &mut self,
-        batch: usize,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T> {
         if let Some(g) = self.group.take_if(|_| self.conn.is_autocommit()) {
@@ -371,9 +455,7 @@ impl Store {
         }
         let value = {
             let sp = Savepoint::begin(&self.conn).map_err(|e| self.err(e))?;
-            f(&self.conn)
-                .and_then(|v| index_pending(&self.conn, batch, &mut self.queue).map(|()| v))
-                .and_then(|v| sp.release().map(|()| v))
+            f(&self.conn).and_then(|v| sp.release().map(|()| v))
         };
         let value = value.map_err(|e| self.err(e))?;
         if let Some(g) = &mut self.group {
@@ -442,55 +524,6 @@ impl Drop for Store {
             tracing::error!("{e}");
         }
     }
-}
-
-/// What a writer knows of the index queue's length without walking it: the length
-/// when last counted, and the connection's change counter then. Every queued row is
-/// a changed row, so the rows changed since bound how far the queue can have grown.
-/// Counting walks the queue: done after every write of a pass, it cost the writer a
-/// twentieth of its time.
-#[derive(Debug, Default)]
-struct QueueBound {
-    counted: usize,
-    changes: u64,
-}
-
-impl QueueBound {
-    /// `counted` rows wait now, as `conn` has just seen.
-    fn counted(counted: usize, conn: &Connection) -> QueueBound {
-        QueueBound {
-            counted,
-            changes: conn.total_changes(),
-        }
-    }
-}
-
-/// Brings the full-text index up to date with the queued rows once `batch` of them
-/// wait, in three bulk statements (see migrations/0001_init.sql for why not row by
-/// row). Rows another process queues escape `queue` and wait for the next count;
-/// every burst of writes ends in a flush (`batch` 1), which always counts.
-fn index_pending(tx: &Connection, batch: usize, queue: &mut QueueBound) -> rusqlite::Result<()> {
-    let grown = tx.total_changes().saturating_sub(queue.changes);
-    if batch > 1 && queue.counted.saturating_add(grown as usize) < batch {
-        return Ok(());
-    }
-    // Counting stops at `batch`, so the check costs the same however long the queue.
-    let waiting: usize = tx
-        .prepare_cached("SELECT count(*) FROM (SELECT 1 FROM fts_pending LIMIT ?1)")?
-        .query_row([batch as i64], |r| r.get::<_, i64>(0))? as usize;
-    *queue = QueueBound::counted(waiting, tx);
-    if waiting < batch {
-        return Ok(());
-    }
-    tx.execute_batch(
-        "DELETE FROM entries_fts WHERE rowid IN (SELECT id FROM fts_pending WHERE indexed);
-         INSERT INTO entries_fts (rowid, title, abstract, authors, journal)
-             SELECT e.id, e.title, e.abstract, e.authors, e.journal
-             FROM fts_pending p JOIN entries e ON e.id = p.id;
-         DELETE FROM fts_pending;",
-    )?;
-    *queue = QueueBound::counted(0, tx);
-    Ok(())
 }
 
 fn is_busy(e: &rusqlite::Error) -> bool {

@@ -194,6 +194,7 @@ impl Store {
     /// [`super::rank`]); a query that matches fewer is ranked whole. Without a limit
     /// every match is ranked. Ties go to the newer entry.
     pub fn search(&self, query: &str, f: &Filters) -> Result<Vec<EntrySummary>> {
+        self.attach_index()?;
         let Some(crate::query::FtsQuery { text, groups }) =
             crate::query::fts_query_expanding(query, |p| self.prefix_terms(p))
         else {

@@ -7,7 +7,7 @@ use crate::config::FeedConfig;
 use crate::model::{FeedInfo, Format, Kind, RawEntry, WorkLink};
 use crate::schedule::NextDue;
 
-fn feed(name: &str) -> FeedConfig {
+pub(super) fn feed(name: &str) -> FeedConfig {
     FeedConfig {
         name: name.into(),
         url: format!("https://example.org/{name}.xml"),
@@ -21,7 +21,7 @@ fn feed(name: &str) -> FeedConfig {
     }
 }
 
-fn open() -> (tempfile::TempDir, Store) {
+pub(super) fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(&dir.path().join("sub/k.db")).unwrap();
     s.sync_feeds(&[feed("a"), feed("b"), feed("c")], Utc::now())
@@ -29,7 +29,7 @@ fn open() -> (tempfile::TempDir, Store) {
     (dir, s)
 }
 
-fn entry(guid: &str, title: &str) -> RawEntry {
+pub(super) fn entry(guid: &str, title: &str) -> RawEntry {
     RawEntry {
         guid: Some(guid.into()),
         title: Some(title.into()),
@@ -39,7 +39,7 @@ fn entry(guid: &str, title: &str) -> RawEntry {
     }
 }
 
-fn info() -> FeedInfo {
+pub(super) fn info() -> FeedInfo {
     FeedInfo {
         title: Some("T".into()),
         link: None,
@@ -48,11 +48,11 @@ fn info() -> FeedInfo {
     }
 }
 
-fn ingest(s: &mut Store, feed: &str, entries: &[RawEntry]) -> IngestStats {
+pub(super) fn ingest(s: &mut Store, feed: &str, entries: &[RawEntry]) -> IngestStats {
     ingest_links(s, feed, entries, &[])
 }
 
-fn ingest_links(
+pub(super) fn ingest_links(
     s: &mut Store,
     feed: &str,
     entries: &[RawEntry],
@@ -76,12 +76,7 @@ fn migrations_apply_to_a_fresh_file_with_pragmas() {
         .unwrap();
     assert_eq!(fk, 1);
     for table in [
-        "feeds",
-        "entries",
-        "sources",
-        "tags",
-        "links",
-        "entries_fts",
+        "feeds", "entries", "sources", "tags", "links", "fts_log", "meta",
     ] {
         let n: i64 = c
             .query_row(
@@ -92,6 +87,15 @@ fn migrations_apply_to_a_fresh_file_with_pragmas() {
             .unwrap();
         assert_eq!(n, 1, "{table}");
     }
+    // The full-text index lives in a file of its own (see `search`).
+    let n: i64 = c
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'entries_fts'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 0);
 }
 
 #[test]
@@ -570,11 +574,12 @@ fn the_search_index_follows_updates_and_merges() {
     ingest(&mut s, "c", &[both]);
     let hits = s.search("zebrafish", &Filters::default()).unwrap();
     assert_eq!(hits.len(), 1, "{hits:?}");
-    let pending: i64 = s
-        .connection()
-        .query_row("SELECT COUNT(*) FROM fts_pending", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(pending, 0, "every write leaves the index complete");
+    assert_eq!(
+        s.index_state().unwrap().waiting,
+        0,
+        "every write leaves the index complete"
+    );
+    assert_index_sound(&s);
 }
 
 #[test]
@@ -893,17 +898,8 @@ fn the_deferred_index_follows_updates_and_merges_made_before_and_after_a_flush()
     assert_eq!(ids("axolotl").len(), 1);
     assert_eq!(ids("newt"), ids("axolotl"));
     assert_eq!(ids("gecko").len(), 2);
-    let pending: i64 = s
-        .connection()
-        .query_row("SELECT count(*) FROM fts_pending", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(pending, 0);
-    s.connection()
-        .execute(
-            "INSERT INTO entries_fts (entries_fts, rank) VALUES ('integrity-check', 0)",
-            [],
-        )
-        .unwrap();
+    assert_eq!(s.index_state().unwrap().waiting, 0);
+    assert_index_sound(&s);
 }
 
 #[test]
@@ -977,21 +973,33 @@ fn reused_ids_and_entries_changed_before_indexing_are_indexed_once_with_their_la
     );
     assert_eq!(ids_of(&s, "ferret").len(), 1);
     assert_eq!(ids_of(&s, "gecko").len(), 1);
-    let (entries, pending): (i64, i64) = s
-        .connection()
-        .query_row(
-            "SELECT (SELECT count(*) FROM entries), (SELECT count(*) FROM fts_pending)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!((entries, pending), (5, 0));
+    assert_eq!(s.count_entries().unwrap(), 5);
+    assert_eq!(s.index_state().unwrap().waiting, 0);
+    assert_index_sound(&s);
+}
+
+/// FTS5's own check of the index file attached to `s`, and that it holds exactly the
+/// entries there are.
+pub(super) fn assert_index_sound(s: &Store) {
+    s.index_state().unwrap();
     s.connection()
         .execute(
-            "INSERT INTO entries_fts (entries_fts, rank) VALUES ('integrity-check', 0)",
+            "INSERT INTO search.entries_fts (entries_fts, rank) VALUES ('integrity-check', 0)",
             [],
         )
         .unwrap();
+    let (held, entries, stray): (i64, i64, i64) = s
+        .connection()
+        .query_row(
+            "SELECT (SELECT count(*) FROM search.entries_fts_docsize),
+                    (SELECT count(*) FROM entries),
+                    (SELECT count(*) FROM search.entries_fts_docsize
+                     WHERE id NOT IN (SELECT id FROM entries))",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((held, stray), (entries, 0), "one index row per entry");
 }
 
 #[test]
