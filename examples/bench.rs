@@ -425,8 +425,6 @@ fn build_query_db(path: &Path, n: usize) -> Duration {
     let start = Instant::now();
     remove_db(path);
     let mut store = Store::open(path).expect("open");
-    // Indexed for search in large steps at the end, as a pass does.
-    store.set_index_batch(usize::MAX);
     // Tagged as the daemon would tag them, so `list --tag ptsd` has real tags to find.
     store.set_tagger(Arc::new(ketlit::tag::Tagger::builtin()));
     let feeds: Vec<FeedConfig> = (0..100)
@@ -485,7 +483,6 @@ fn build_query_db(path: &Path, n: usize) -> Duration {
             .ingest_entries(&format!("q{}", batch % 100), info, entries, Vec::new())
             .expect("ingest");
     }
-    store.flush_index().expect("index");
     start.elapsed()
 }
 

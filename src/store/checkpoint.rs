@@ -27,19 +27,32 @@ pub struct Checkpointer {
 }
 
 impl Checkpointer {
+    /// Checkpoints the database at `path`, and its search index file if there is one
+    /// (see `search`): the index thread leaves its log to this thread, so that the end
+    /// of a pass never waits for one of its checkpoints.
     pub(super) fn spawn(path: &Path) -> rusqlite::Result<Checkpointer> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        let open = |p: &Path| {
+            Connection::open_with_flags(
+                p,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+        };
+        let mut conns = vec![open(path)?];
+        let index = super::search::index_path(path);
+        if index.is_file() {
+            conns.push(open(&index)?);
+        }
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("ketlit-checkpoint".into())
             .spawn(move || {
                 let checkpoint = || {
-                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-                    {
-                        tracing::warn!("checkpointing the write-ahead log: {e}");
+                    for conn in &conns {
+                        if let Err(e) =
+                            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                        {
+                            tracing::warn!("{}: checkpointing: {e}", conn.path().unwrap_or("?"));
+                        }
                     }
                 };
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(INTERVAL) {
