@@ -38,6 +38,7 @@ pub fn search(cli: &Cli, args: &SearchArgs) -> Result<ExitCode> {
     let filters = args.filters.filters()?;
     let mut store = cli.open_store()?;
     complete_index(&mut store)?;
+    store.one_query()?;
     let rows = store.search(&query, &filters)?;
     print_entries(&rows, OutputFormat::resolve(args.filters.format))?;
     Ok(ExitCode::SUCCESS)

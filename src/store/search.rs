@@ -118,14 +118,15 @@ fn is_damaged(e: &rusqlite::Error) -> bool {
 
 /// The attached index file in WAL mode, with the schema, belonging to this database.
 fn set_up(conn: &Connection) -> rusqlite::Result<()> {
-    conn.pragma_update_and_check(Some(SCHEMA), "journal_mode", "WAL", |r| {
-        r.get::<_, String>(0)
-    })?;
     // NORMAL, as for the database: a commit is not synced until the next checkpoint,
     // so a power cut can take the last steps back. The log rows they covered may be
     // trimmed by then; `fits` sees the gap and the index is rebuilt.
     conn.pragma_update(Some(SCHEMA), "synchronous", "NORMAL")?;
     if !fits(conn)? {
+        // Only now: every search attaches the file, and the mode, once set, stays.
+        conn.pragma_update_and_check(Some(SCHEMA), "journal_mode", "WAL", |r| {
+            r.get::<_, String>(0)
+        })?;
         // Checked again under the index file's write lock: another process may have
         // created or reset it since.
         let tx = conn.unchecked_transaction()?;
@@ -148,32 +149,25 @@ fn fits(conn: &Connection) -> rusqlite::Result<bool> {
     if !made {
         return Ok(false);
     }
-    let (theirs, mark) = conn.query_row(
+    // One statement: every search runs this. The log holds every `seq` above the mark,
+    // from mark + 1 on. A mark past its end means the database went back in time
+    // (restored from a copy); a gap after the mark, that the index did (an index file
+    // restored from a copy, which misses changes trimmed from the log since). min and
+    // max apart are one seek each; together SQLite would scan the log.
+    let (same, mark, first, last): (bool, Option<i64>, Option<i64>, Option<i64>) = conn.query_row(
         &format!(
-            "SELECT (SELECT value FROM {SCHEMA}.meta WHERE key = 'search_id'),
-                    (SELECT value FROM {SCHEMA}.meta WHERE key = 'mark')"
+            "SELECT coalesce((SELECT value FROM {SCHEMA}.meta WHERE key = 'search_id')
+                                 = (SELECT value FROM main.meta WHERE key = 'search_id'), 0),
+                        (SELECT value FROM {SCHEMA}.meta WHERE key = 'mark'),
+                        (SELECT min(seq) FROM main.fts_log),
+                        (SELECT max(seq) FROM main.fts_log)"
         ),
         [],
-        |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<i64>>(1)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
-    let ours: String = conn.query_row(
-        "SELECT value FROM main.meta WHERE key = 'search_id'",
-        [],
-        |r| r.get(0),
-    )?;
-    let Some(mark) = mark.filter(|_| theirs.as_deref() == Some(ours.as_str())) else {
+    let Some(mark) = mark.filter(|_| same) else {
         return Ok(false);
     };
-    // The log holds every `seq` above the mark, from mark + 1 on. A mark past its end
-    // means the database went back in time (restored from a copy); a gap after the
-    // mark, that the index did (an index file restored from a copy, which misses
-    // changes trimmed from the log since).
-    let (first, last): (Option<i64>, Option<i64>) = conn.query_row(
-        // Apart, each is one seek; together SQLite would scan the log.
-        "SELECT (SELECT min(seq) FROM main.fts_log), (SELECT max(seq) FROM main.fts_log)",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
     Ok(mark <= last.unwrap_or(0) && first.is_none_or(|f| f <= mark + 1))
 }
 
@@ -265,19 +259,26 @@ fn meta(conn: &Connection) -> rusqlite::Result<Meta> {
 
 /// Where the index attached to `conn` stands.
 pub(super) fn state(conn: &Connection) -> rusqlite::Result<IndexState> {
-    let m = meta(conn)?;
-    let behind = (last_seq(conn)? - m.mark).max(0) as u64;
-    let unbuilt = if m.rebuilding {
-        let top: i64 =
-            conn.query_row("SELECT coalesce(max(id), 0) FROM main.entries", [], |r| {
-                r.get(0)
-            })?;
-        (top - m.rebuilt_to).max(0) as u64
+    // One statement, as every search asks.
+    let (mark, rebuilding, rebuilt_to, last, top): (i64, bool, i64, i64, i64) = conn
+        .prepare_cached(&format!(
+            "SELECT (SELECT value FROM {SCHEMA}.meta WHERE key = 'mark'),
+                    (SELECT value FROM {SCHEMA}.meta WHERE key = 'rebuilding'),
+                    (SELECT value FROM {SCHEMA}.meta WHERE key = 'rebuilt_to'),
+                    (SELECT coalesce(max(seq), 0) FROM main.fts_log),
+                    (SELECT coalesce(max(id), 0) FROM main.entries)"
+        ))?
+        .query_row([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+    let behind = (last - mark).max(0) as u64;
+    let unbuilt = if rebuilding {
+        (top - rebuilt_to).max(0) as u64
     } else {
         0
     };
     Ok(IndexState {
-        rebuilding: m.rebuilding,
+        rebuilding,
         waiting: behind + unbuilt,
     })
 }
