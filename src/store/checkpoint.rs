@@ -60,12 +60,7 @@ impl Checkpointer {
                 }
                 checkpoint();
             })
-            .map_err(|e| {
-                rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
-                    Some(format!("starting the checkpointer: {e}")),
-                )
-            })?;
+            .map_err(|e| super::failure(format!("starting the checkpointer: {e}")))?;
         Ok(Checkpointer {
             stop: Some(stop),
             thread: Some(thread),

@@ -110,12 +110,7 @@ unsafe extern "C" fn hits(
 
 /// Registers [`HITS`] on `conn` (every connection that searches needs it).
 pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
-    let fail = |msg: &str| {
-        rusqlite::Error::SqliteFailure(
-            ffi::Error::new(ffi::SQLITE_ERROR),
-            Some(format!("registering the ranking function: {msg}")),
-        )
-    };
+    let fail = |msg: &str| super::failure(format!("registering the ranking function: {msg}"));
     // SAFETY: the documented way to reach the FTS5 API: bind a pointer to an
     // `fts5_api*` under the type name "fts5_api_ptr" to `SELECT fts5(?1)`. The handle
     // outlives this call and the statement is finalised before returning.

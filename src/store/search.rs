@@ -431,12 +431,7 @@ impl Indexer {
         let thread = std::thread::Builder::new()
             .name("ketlit-index".into())
             .spawn(move || run(&index, &queue))
-            .map_err(|e| {
-                rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
-                    Some(format!("starting the search indexer: {e}")),
-                )
-            })?;
+            .map_err(|e| super::failure(format!("starting the search indexer: {e}")))?;
         Ok(Indexer {
             jobs: Some(jobs),
             thread: Some(thread),
@@ -453,12 +448,7 @@ impl Indexer {
     /// Waits until everything committed before the call is indexed.
     pub(super) fn drain(&self) -> rusqlite::Result<()> {
         let (done, answer) = mpsc::sync_channel(1);
-        let gone = || {
-            rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
-                Some("the search indexer has stopped".into()),
-            )
-        };
+        let gone = || super::failure("the search indexer has stopped".into());
         self.jobs
             .as_ref()
             .ok_or_else(gone)?

@@ -30,6 +30,16 @@ fn ingest_three(s: &mut Store) {
     );
 }
 
+/// A database holding `entries` (from feed `a`), closed, its index file deleted.
+fn without_index(entries: &[RawEntry]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let (d, mut s) = open();
+    ingest(&mut s, "a", entries);
+    let db = s.path().to_path_buf();
+    drop(s);
+    remove_db(&index_path(&db));
+    (d, db)
+}
+
 /// The file at `p` and its write-ahead log and shared memory, gone.
 fn remove_db(p: &Path) {
     for suffix in ["", "-wal", "-shm"] {
@@ -276,22 +286,14 @@ fn the_index_thread_indexes_what_a_grouped_writer_commits() {
 
 #[test]
 fn a_damaged_index_file_is_replaced() {
-    let (_d, mut s) = open();
-    ingest(&mut s, "a", &[entry("1", "Axolotl")]);
-    let db = s.path().to_path_buf();
-    drop(s);
-    remove_db(&index_path(&db));
+    let (_d, db) = without_index(&[entry("1", "Axolotl")]);
     std::fs::write(index_path(&db), vec![0x5a; 8192]).unwrap();
     reopen_and_rebuild(&db, &[("axolotl", 1)]);
 }
 
 #[test]
 fn a_read_only_search_without_an_index_file_says_so() {
-    let (_d, mut s) = open();
-    ingest(&mut s, "a", &[entry("1", "Axolotl")]);
-    let db = s.path().to_path_buf();
-    drop(s);
-    remove_db(&index_path(&db));
+    let (_d, db) = without_index(&[entry("1", "Axolotl")]);
     let r = Store::open_read_only(&db).unwrap();
     let e = r.search("axolotl", &Filters::default()).unwrap_err();
     assert!(
