@@ -203,11 +203,14 @@ pub fn normalize_pmcid(s: &str) -> Option<String> {
 pub fn find_nct_ids(s: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let b = s.as_bytes();
-    let mut i = 0;
-    while i + 11 <= b.len() {
-        // The first byte alone rules out almost every position.
-        if b[i] | 0x20 == b'n'
-            && b[i + 1..i + 3].eq_ignore_ascii_case(b"ct")
+    // Only an `n` can start an id: memchr jumps between them (SIMD) where a byte loop
+    // looked at every byte of every abstract.
+    let mut after = 0;
+    for i in memchr::memchr2_iter(b'n', b'N', b) {
+        if i < after || i + 11 > b.len() {
+            continue;
+        }
+        if b[i + 1..i + 3].eq_ignore_ascii_case(b"ct")
             && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
             && b[i + 3..i + 11].iter().all(u8::is_ascii_digit)
             && b.get(i + 11).is_none_or(|c| !c.is_ascii_digit())
@@ -216,9 +219,7 @@ pub fn find_nct_ids(s: &str) -> Vec<String> {
             if !out.contains(&id) {
                 out.push(id);
             }
-            i += 11;
-        } else {
-            i += 1;
+            after = i + 11;
         }
     }
     out
@@ -327,5 +328,59 @@ mod tests {
         );
         assert!(find_nct_ids("NCT0123456 NCT012345678 XNCT01234567").is_empty());
         assert!(find_nct_ids("é NCT").is_empty());
+    }
+
+    /// The byte-by-byte scan `find_nct_ids` replaced, as the reference.
+    fn nct_ids_reference(s: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let b = s.as_bytes();
+        let mut i = 0;
+        while i + 11 <= b.len() {
+            if b[i] | 0x20 == b'n'
+                && b[i + 1..i + 3].eq_ignore_ascii_case(b"ct")
+                && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+                && b[i + 3..i + 11].iter().all(u8::is_ascii_digit)
+                && b.get(i + 11).is_none_or(|c| !c.is_ascii_digit())
+            {
+                let id = format!("NCT{}", &s[i + 3..i + 11]);
+                if !out.contains(&id) {
+                    out.push(id);
+                }
+                i += 11;
+            } else {
+                i += 1;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn nct_ids_match_the_byte_scan_on_random_text() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let parts = [
+            "NCT",
+            "nct",
+            "nCt",
+            "n",
+            "N",
+            "0",
+            "1",
+            "7",
+            "01234567",
+            "0123456",
+            " ",
+            "(",
+            ";",
+            "x",
+            "é",
+            "NCT0123456789",
+            "2",
+        ];
+        for _ in 0..20_000 {
+            let s: String = (0..rng.usize(0..12))
+                .map(|_| parts[rng.usize(..parts.len())])
+                .collect();
+            assert_eq!(find_nct_ids(&s), nct_ids_reference(&s), "{s:?}");
+        }
     }
 }

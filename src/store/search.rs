@@ -503,8 +503,13 @@ fn run(index: &Index, queue: &mpsc::Receiver<Job>) {
         }
     };
     index.try_trim_log();
+    // Whether anything was written since the thread last tidied up (checkpoint, trim):
+    // an idle daemon should not take the write lock every two seconds for nothing.
+    let mut untidy = false;
     loop {
-        match queue.recv_timeout(THREAD_IDLE) {
+        let job = queue.recv_timeout(THREAD_IDLE);
+        untidy |= job.is_ok();
+        match job {
             Ok(Job::Nudge) => match work(THREAD_MIN_ROWS, &mut unsaved) {
                 Ok(()) if unsaved >= CHECKPOINT_ROWS => {
                     checkpoint();
@@ -515,11 +520,13 @@ fn run(index: &Index, queue: &mpsc::Receiver<Job>) {
             },
             // Idle: whatever waits is indexed (the end of a rebuild, say).
             Err(RecvTimeoutError::Timeout) => match work(1, &mut unsaved) {
-                Ok(()) => {
+                Ok(()) if untidy || unsaved > 0 => {
                     checkpoint();
                     unsaved = 0;
                     index.try_trim_log();
+                    untidy = false;
                 }
+                Ok(()) => {}
                 Err(e) => tracing::warn!("indexing for search: {e}"),
             },
             Ok(Job::Drain(done)) => {
