@@ -94,21 +94,26 @@ pub(super) fn attach(conn: &Connection, db: &Path, read_only: bool) -> rusqlite:
             );
             // Attached or not, depending on where it failed.
             let _ = conn.execute(&format!("DETACH DATABASE {SCHEMA}"), []);
-            for suffix in ["", "-wal", "-shm"] {
-                let mut f = path.clone().into_os_string();
-                f.push(suffix);
-                match std::fs::remove_file(&f) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        return Err(rusqlite::Error::InvalidPath(f.into()));
-                    }
-                    _ => {}
-                }
-            }
+            remove_with_logs(&path).map_err(rusqlite::Error::InvalidPath)?;
             attach()?;
             set_up(conn)
         }
         r => r,
     }
+}
+
+/// Deletes the database file at `p` with its write-ahead log and shared memory;
+/// on failure, returns the file it could not delete.
+pub(super) fn remove_with_logs(p: &Path) -> Result<(), PathBuf> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut f = p.as_os_str().to_owned();
+        f.push(suffix);
+        match std::fs::remove_file(&f) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(f.into()),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn is_damaged(e: &rusqlite::Error) -> bool {
@@ -211,10 +216,12 @@ fn reset(conn: &Connection) -> rusqlite::Result<()> {
     // Every entry is indexed by the rebuild, which reads their text as it goes, so the
     // log up to now is covered; later changes follow from the log. A database with no
     // entries yet (a new one) has nothing to rebuild.
-    let last = last_seq(conn)?;
-    let any: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM main.entries)", [], |r| {
-        r.get(0)
-    })?;
+    let (last, any): (i64, bool) = conn.query_row(
+        "SELECT (SELECT coalesce(max(seq), 0) FROM main.fts_log),
+                EXISTS (SELECT 1 FROM main.entries)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     conn.execute(
         &format!(
             "INSERT OR REPLACE INTO {SCHEMA}.meta (key, value) VALUES
@@ -226,59 +233,46 @@ fn reset(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn last_seq(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT coalesce(max(seq), 0) FROM main.fts_log", [], |r| {
-        r.get(0)
-    })
-}
-
-/// The index's own bookkeeping, as a step reads it.
+/// The index's own bookkeeping, and the ends of the log and of `entries` it is
+/// measured against: one statement, as every search asks.
 struct Meta {
     mark: i64,
     rebuilding: bool,
     rebuilt_to: i64,
+    last_seq: i64,
+    last_id: i64,
 }
 
 fn meta(conn: &Connection) -> rusqlite::Result<Meta> {
-    conn.query_row(
-        &format!(
-            "SELECT (SELECT value FROM {SCHEMA}.meta WHERE key = 'mark'),
-                    (SELECT value FROM {SCHEMA}.meta WHERE key = 'rebuilding'),
-                    (SELECT value FROM {SCHEMA}.meta WHERE key = 'rebuilt_to')"
-        ),
-        [],
-        |r| {
-            Ok(Meta {
-                mark: r.get(0)?,
-                rebuilding: r.get::<_, i64>(1)? != 0,
-                rebuilt_to: r.get(2)?,
-            })
-        },
-    )
+    conn.prepare_cached(&format!(
+        "SELECT (SELECT value FROM {SCHEMA}.meta WHERE key = 'mark'),
+                (SELECT value FROM {SCHEMA}.meta WHERE key = 'rebuilding'),
+                (SELECT value FROM {SCHEMA}.meta WHERE key = 'rebuilt_to'),
+                (SELECT coalesce(max(seq), 0) FROM main.fts_log),
+                (SELECT coalesce(max(id), 0) FROM main.entries)"
+    ))?
+    .query_row([], |r| {
+        Ok(Meta {
+            mark: r.get(0)?,
+            rebuilding: r.get(1)?,
+            rebuilt_to: r.get(2)?,
+            last_seq: r.get(3)?,
+            last_id: r.get(4)?,
+        })
+    })
 }
 
 /// Where the index attached to `conn` stands.
 pub(super) fn state(conn: &Connection) -> rusqlite::Result<IndexState> {
-    // One statement, as every search asks.
-    let (mark, rebuilding, rebuilt_to, last, top): (i64, bool, i64, i64, i64) = conn
-        .prepare_cached(&format!(
-            "SELECT (SELECT value FROM {SCHEMA}.meta WHERE key = 'mark'),
-                    (SELECT value FROM {SCHEMA}.meta WHERE key = 'rebuilding'),
-                    (SELECT value FROM {SCHEMA}.meta WHERE key = 'rebuilt_to'),
-                    (SELECT coalesce(max(seq), 0) FROM main.fts_log),
-                    (SELECT coalesce(max(id), 0) FROM main.entries)"
-        ))?
-        .query_row([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?;
-    let behind = (last - mark).max(0) as u64;
-    let unbuilt = if rebuilding {
-        (top - rebuilt_to).max(0) as u64
+    let m = meta(conn)?;
+    let behind = (m.last_seq - m.mark).max(0) as u64;
+    let unbuilt = if m.rebuilding {
+        (m.last_id - m.rebuilt_to).max(0) as u64
     } else {
         0
     };
     Ok(IndexState {
-        rebuilding,
+        rebuilding: m.rebuilding,
         waiting: behind + unbuilt,
     })
 }

@@ -40,13 +40,8 @@ fn without_index(entries: &[RawEntry]) -> (tempfile::TempDir, std::path::PathBuf
     (d, db)
 }
 
-/// The file at `p` and its write-ahead log and shared memory, gone.
 fn remove_db(p: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let mut f = p.as_os_str().to_owned();
-        f.push(suffix);
-        let _ = std::fs::remove_file(f);
-    }
+    remove_with_logs(p).unwrap();
 }
 
 fn log_rows(s: &Store) -> i64 {
