@@ -1,10 +1,7 @@
 //! Tokenising fields into folded word tokens with sentence, clause and section structure, and
 //! matching the compiled phrase trie over them (leftmost-longest).
 
-use std::collections::HashMap;
-
 use crate::relevance::text::{ASCII_FOLD, push_folded};
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// Token id for words that no rule mentions.
 pub const UNKNOWN: u32 = u32::MAX;
@@ -12,38 +9,11 @@ pub const UNKNOWN: u32 = u32::MAX;
 pub const LABEL: u32 = u32::MAX - 1;
 pub const NONE: u32 = u32::MAX;
 
-/// A small multiplicative hasher: vocabulary keys are short words, and SipHash would cost
-/// more than the rest of the per-token work.
-#[derive(Default, Clone, Copy)]
-pub struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+/// Vocabulary keys are short words, and SipHash would cost more than the rest of the
+/// per-token work. (rustc-hash 2 rather than a hand-rolled multiply: a bare multiply leaves
+/// the table's bucket bits depending on a word's first letters only, so words sharing a
+/// prefix collide.)
+pub type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// One word of a field.
 #[derive(Debug, Clone, Copy)]
@@ -96,13 +66,17 @@ pub struct Lexicon {
 }
 
 /// Folded words never contain a zero byte, so zero padding keeps packed keys distinct.
+/// Built with shifts rather than a copy into a stack buffer: the wide load right after a
+/// narrow copy stalls on store forwarding, and that stall was a tenth of the tagger's time.
 fn pack(w: &[u8]) -> Option<u64> {
     if w.len() > 8 {
         return None;
     }
-    let mut b = [0u8; 8];
-    b[..w.len()].copy_from_slice(w);
-    Some(u64::from_le_bytes(b))
+    let mut v = 0u64;
+    for (k, &b) in w.iter().enumerate() {
+        v |= u64::from(b) << (8 * k);
+    }
+    Some(v)
 }
 
 impl Lexicon {
@@ -206,6 +180,31 @@ impl Gap {
     }
 }
 
+const ALNUM: u8 = 1;
+const LOWER: u8 = 2;
+const UPPER: u8 = 4;
+
+/// What each byte is inside a word: zero for anything that ends an ASCII run (including
+/// every non-ASCII byte).
+static ASCII_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_lowercase() {
+            ALNUM | LOWER
+        } else if c.is_ascii_uppercase() {
+            ALNUM | UPPER
+        } else if c.is_ascii_digit() {
+            ALNUM
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
 /// Splits `text` into words, appending folded text to `folded`. HTML tags and entities left
 /// in feed text ("&lt;i&gt;", "<sup>") separate words and never become words themselves.
 /// Used for documents and rule phrases alike so that both fold the same way.
@@ -243,22 +242,24 @@ pub fn words(text: &str, folded: &mut Vec<u8>, out: &mut Vec<Word>) {
                     Some(w) => w,
                     None => cur.insert(gap.open(i, folded.len(), b as char)),
                 };
+                // Find the run first and fold it in one extend: a push per byte re-checks
+                // the capacity every time.
+                let start = i;
+                let mut seen = 0u8;
                 while let Some(&b) = bytes.get(i) {
-                    if b >= 128 {
+                    let class = ASCII_CLASS[b as usize];
+                    if class == 0 {
                         break;
                     }
-                    let f = ASCII_FOLD[b as usize];
-                    if f == 0 {
-                        break;
-                    }
-                    if b.is_ascii_lowercase() {
-                        w.upper = false;
-                        letter = true;
-                    } else if b.is_ascii_uppercase() {
-                        letter = true;
-                    }
-                    folded.push(f);
+                    seen |= class;
                     i += 1;
+                }
+                folded.extend(bytes[start..i].iter().map(|&b| ASCII_FOLD[b as usize]));
+                if seen & LOWER != 0 {
+                    w.upper = false;
+                }
+                if seen & (LOWER | UPPER) != 0 {
+                    letter = true;
                 }
                 continue;
             }
