@@ -38,7 +38,7 @@ pub struct Ctx {
     /// below the single writer's (the pass's bottleneck), which so always gets a core.
     pub cpu: Arc<CpuPool>,
     /// Checkpoints the write-ahead log off the writer while any copy of this lives.
-    _checkpointer: Arc<crate::store::Checkpointer>,
+    checkpointer: Arc<crate::store::Checkpointer>,
     /// Store jobs waiting for the store: the writer keeps its shared transaction open
     /// while more wait, and commits when none do (group commit).
     queued: Arc<AtomicUsize>,
@@ -76,7 +76,7 @@ impl Ctx {
             store: Arc::new(Mutex::new(store)),
             config: Arc::new(config),
             tagger,
-            _checkpointer: checkpointer,
+            checkpointer,
             queued: Arc::new(AtomicUsize::new(0)),
             cpu: Arc::new(CpuPool::for_machine().context("starting the parsing threads")?),
         })
@@ -97,7 +97,7 @@ impl Ctx {
             config: Arc::new(config),
             tagger,
             cpu: self.cpu.clone(),
-            _checkpointer: self._checkpointer.clone(),
+            checkpointer: self.checkpointer.clone(),
             queued: self.queued.clone(),
         })
     }
@@ -106,7 +106,12 @@ impl Ctx {
     /// thread has indexed for search everything written. Runs when a burst of writes
     /// ends (a pass, a backfill, the daemon's feeds in flight).
     pub async fn flush_index(&self) {
-        let flushed = self.with_store(|s| s.flush_index()).await;
+        // The writer is done: the main database's last checkpoint (its copy and fsync,
+        // disk time) runs now, beside the last index step (processor time), rather than
+        // after it.
+        let committed = self.with_store(|s| s.commit_group()).await;
+        self.checkpointer.nudge();
+        let flushed = committed.and(self.with_store(|s| s.flush_index()).await);
         if let Err(e) = flushed {
             tracing::error!("indexing new entries for search: {e}");
         }

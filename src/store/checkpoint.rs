@@ -55,7 +55,8 @@ impl Checkpointer {
                         }
                     }
                 };
-                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(INTERVAL) {
+                // A message asks for a checkpoint now; the sender's drop says stop.
+                while let Ok(()) | Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(INTERVAL) {
                     checkpoint();
                 }
                 checkpoint();
@@ -65,6 +66,14 @@ impl Checkpointer {
             stop: Some(stop),
             thread: Some(thread),
         })
+    }
+
+    /// Checkpoints now rather than at the next tick: for when a burst of writes ends.
+    pub fn nudge(&self) {
+        if let Some(s) = &self.stop {
+            // Only fails once the thread is gone, and then there is nothing to nudge.
+            let _ = s.send(());
+        }
     }
 }
 
