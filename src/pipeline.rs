@@ -2,7 +2,7 @@
 //! parser, off the async runtime) → relevance filter → store in one transaction →
 //! record the outcome and when the feed is next due. Also a whole pass over many feeds.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -39,9 +39,8 @@ pub struct Ctx {
     pub cpu: Arc<CpuPool>,
     /// Checkpoints the write-ahead log off the writer while any copy of this lives.
     checkpointer: Arc<crate::store::Checkpointer>,
-    /// Store jobs waiting for the store: the writer keeps its shared transaction open
-    /// while more wait, and commits when none do (group commit).
-    queued: Arc<AtomicUsize>,
+    /// Whether a task is set to commit the shared transaction when it falls due.
+    commit_timer: Arc<AtomicBool>,
 }
 
 /// How one feed's refresh ended.
@@ -77,7 +76,7 @@ impl Ctx {
             config: Arc::new(config),
             tagger,
             checkpointer,
-            queued: Arc::new(AtomicUsize::new(0)),
+            commit_timer: Arc::new(AtomicBool::new(false)),
             cpu: Arc::new(CpuPool::for_machine().context("starting the parsing threads")?),
         })
     }
@@ -98,7 +97,7 @@ impl Ctx {
             tagger,
             cpu: self.cpu.clone(),
             checkpointer: self.checkpointer.clone(),
-            queued: self.queued.clone(),
+            commit_timer: self.commit_timer.clone(),
         })
     }
 
@@ -122,23 +121,26 @@ impl Ctx {
     }
 
     /// Runs `f` on the store from a blocking thread, so SQLite never stalls the runtime.
-    /// Writes join the store's shared transaction, committed once no other job waits
-    /// (or it is due): in a busy pass, one commit covers many feeds. A feed's result
-    /// is reported before that commit; should the commit fail, the job that ran it
-    /// returns the error and the log names how many writes were lost (their feeds keep
-    /// their old state, so the next pass fetches them again).
+    /// Writes join the store's shared transaction, committed when it falls due (250 ms
+    /// old or 64 writes), by the job then running or else by a timer, and at the end of
+    /// every burst of writes ([`Ctx::flush_index`]): in a busy pass, one commit covers
+    /// dozens of feeds. Committing whenever no other job waited instead made a commit
+    /// of every second feed in a large pass, each writing the pages it shared with the
+    /// last one (the identifier indexes, the tables' last pages) to the log again: half
+    /// as much log again as database. A feed's result is reported before that commit;
+    /// should the commit fail, the job that ran it (or the log, for the timer) names how
+    /// many writes were lost (their feeds keep their old state, so the next pass
+    /// fetches them again).
     pub async fn with_store<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let store = self.store.clone();
-        let queued = self.queued.clone();
-        let waiting = Waiting::new(&queued);
+        let (timer, runtime) = (self.commit_timer.clone(), tokio::runtime::Handle::current());
         tokio::task::spawn_blocking(move || {
             // A panic elsewhere while holding the lock leaves the connection usable: a
             // write that panics rolls back its savepoint as it unwinds.
             let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
-            drop(waiting);
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut guard)))
                 .unwrap_or_else(|_| {
                     Err(StoreError::Other {
@@ -146,11 +148,19 @@ impl Ctx {
                         message: "store task panicked".into(),
                     })
                 });
-            if (queued.load(Ordering::SeqCst) == 0 || guard.group_due())
-                && let Err(e) = guard.commit_group()
-            {
-                tracing::error!("{e}");
-                return Err(e);
+            match guard.group_due_in() {
+                Some(left) if left.is_zero() => {
+                    if let Err(e) = guard.commit_group() {
+                        tracing::error!("{e}");
+                        return Err(e);
+                    }
+                }
+                // The flag is only read and set under the store's lock, so a group
+                // opened as the timer finds none open still gets a timer.
+                Some(left) if !timer.swap(true, Ordering::SeqCst) => {
+                    runtime.spawn(commit_when_due(store.clone(), timer, left));
+                }
+                _ => {}
             }
             result
         })
@@ -164,20 +174,38 @@ impl Ctx {
     }
 }
 
-/// One store job counted in `Ctx::queued` until it gets the store, or is dropped
-/// unrun (a runtime shutting down), so the count never stays up.
-struct Waiting(Arc<AtomicUsize>);
-
-impl Waiting {
-    fn new(queued: &Arc<AtomicUsize>) -> Waiting {
-        queued.fetch_add(1, Ordering::SeqCst);
-        Waiting(queued.clone())
-    }
-}
-
-impl Drop for Waiting {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+/// Commits the store's shared transaction once it falls due, `first` from now, so
+/// that writes wait at most that long to be seen whether or not other jobs follow.
+async fn commit_when_due(store: Arc<Mutex<Store>>, timer: Arc<AtomicBool>, first: Duration) {
+    let mut wait = first;
+    loop {
+        tokio::time::sleep(wait).await;
+        let (store, flag) = (store.clone(), timer.clone());
+        let left = tokio::task::spawn_blocking(move || {
+            let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+            match guard.group_due_in() {
+                Some(left) if !left.is_zero() => Some(left),
+                open => {
+                    if open.is_some()
+                        && let Err(e) = guard.commit_group()
+                    {
+                        tracing::error!("{e}");
+                    }
+                    flag.store(false, Ordering::SeqCst);
+                    None
+                }
+            }
+        })
+        .await;
+        match left {
+            Ok(Some(left)) => wait = left,
+            // Cleared under the lock above.
+            Ok(None) => return,
+            Err(_) => {
+                timer.store(false, Ordering::SeqCst);
+                return;
+            }
+        }
     }
 }
 
@@ -656,4 +684,31 @@ pub async fn run_pass(
     }
     ctx.flush_index().await;
     reports
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_lone_write_is_committed_once_due_with_no_job_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ketlit.db");
+        let cfg = Config::builtin().unwrap();
+        let feeds = cfg.feeds.clone();
+        let ctx = Ctx::new(cfg, Store::open(&path).unwrap()).unwrap();
+        ctx.with_store(move |s| s.sync_feeds(&feeds, Utc::now()))
+            .await
+            .unwrap();
+        // Another connection sees the write only once it is committed.
+        let reader = Store::open_read_only(&path).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while reader.feeds().unwrap().is_empty() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the shared transaction was never committed"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }

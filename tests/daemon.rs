@@ -564,6 +564,34 @@ async fn entries_become_searchable_once_the_daemons_feeds_in_flight_finish() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_feeds_entries_are_committed_while_another_feed_is_still_in_flight() {
+    // Writes share a transaction, committed when it falls due or the daemon's burst of
+    // feeds ends; a feed that hangs must not hold back what the others stored.
+    let server = TestServer::start(
+        Routes::new()
+            .handle("/fast.xml", |_| Reply::ok(rss(0, 3)))
+            .reply("/slow.xml", Reply::ok("x").wire(Wire::Hang)),
+    )
+    .await;
+    let env = Env::new();
+    env.write_config(
+        "",
+        &[
+            ("fast", server.url("/fast.xml"), "0 0 0 1 1 *"),
+            ("slow", server.url("/slow.xml"), "0 0 0 1 1 *"),
+        ],
+    );
+    let d = env.daemon().await;
+    env.wait_feed("fast", 5, |f| f["last_status"] == "ok").await;
+    let listed = env.json(&["list", "--format", "json"]).await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(3), "{listed:#}");
+    let slow = env.feed("slow").await;
+    assert!(slow["last_status"].is_null(), "slow answered: {slow:#}");
+    let (code, log) = d.stop().await;
+    assert_eq!(code, Some(0), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn cli_readers_never_fail_while_the_daemon_writes() {
     let hits = Arc::new(AtomicUsize::new(0));
     let h = hits.clone();

@@ -273,9 +273,19 @@ impl Store {
 
     /// Whether the open shared transaction should be committed now, whatever waits.
     pub fn group_due(&self) -> bool {
-        self.group
-            .as_ref()
-            .is_some_and(|g| g.writes >= GROUP_MAX_WRITES || g.since.elapsed() >= GROUP_MAX_AGE)
+        self.group_due_in() == Some(Duration::ZERO)
+    }
+
+    /// How long until the open shared transaction is due (zero: it is), or `None` when
+    /// none is open.
+    pub fn group_due_in(&self) -> Option<Duration> {
+        self.group.as_ref().map(|g| {
+            if g.writes >= GROUP_MAX_WRITES {
+                Duration::ZERO
+            } else {
+                GROUP_MAX_AGE.saturating_sub(g.since.elapsed())
+            }
+        })
     }
 
     /// Commits the open shared transaction, if any. Returns how many writes it held.
