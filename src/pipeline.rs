@@ -69,6 +69,7 @@ impl Ctx {
         // own: it was a third of the writer's work in a large pass.
         store.spawn_indexer()?;
         store.set_group_commit(true)?;
+        store.set_key_checks(false)?;
         let checkpointer = Arc::new(store.spawn_checkpointer()?);
         Ok(Ctx {
             fetcher,

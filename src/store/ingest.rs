@@ -344,7 +344,9 @@ fn matching_works(hot: &mut Hot, f: &Fields) -> rusqlite::Result<Vec<i64>> {
 }
 
 /// Folds work `other` into work `keep`: sightings, tags and links move over, then
-/// `other` is deleted and its fields fill `keep`'s gaps.
+/// `other` is deleted and its fields fill `keep`'s gaps. Everything that pointed at
+/// `other` is moved or deleted here rather than by the schema's cascades: the
+/// pipeline's writer runs without foreign key checks (see [`Store::set_key_checks`]).
 fn merge_works(tx: &Connection, keep: i64, other: i64) -> rusqlite::Result<Fields> {
     let theirs = load(tx, other)?;
     tx.execute(
@@ -362,7 +364,12 @@ fn merge_works(tx: &Connection, keep: i64, other: i64) -> rusqlite::Result<Field
          FROM links WHERE (from_id = ?2 OR to_id = ?2)",
         [keep, other],
     )?;
-    tx.execute("DELETE FROM links WHERE from_id = to_id", [])?;
+    tx.prepare_cached("DELETE FROM tags WHERE entry_id = ?1")?
+        .execute([other])?;
+    tx.prepare_cached(
+        "DELETE FROM links WHERE from_id = ?2 OR to_id = ?2 OR (from_id = ?1 AND to_id = ?1)",
+    )?
+    .execute([keep, other])?;
     // Delete first: its identifiers must leave the unique indexes before `keep` takes them.
     tx.execute("DELETE FROM entries WHERE id = ?1", [other])?;
     Ok(theirs)

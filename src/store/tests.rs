@@ -511,6 +511,60 @@ fn a_work_merged_within_one_ingest_is_linked_by_what_it_holds_at_the_end() {
 }
 
 #[test]
+fn merges_without_key_checks_leave_nothing_pointing_at_a_work_that_is_gone() {
+    let (_d, mut s) = open();
+    s.set_tagger(std::sync::Arc::new(crate::tag::Tagger::builtin()));
+    s.set_key_checks(false).unwrap();
+    let mut reg = entry("NCT00000009", "Registration");
+    reg.nct_id = Some("NCT00000009".into());
+    reg.categories = vec!["type:trial-registration".into()];
+    ingest(&mut s, "b", &[reg]);
+    // Two works, each with tags (the tagger's and a source's) and a link to the
+    // registration, then a sighting that names both and folds one into the other.
+    let text = "Esketamine nasal spray in treatment-resistant depression: a randomized trial.";
+    let mut a = entry("a1", text);
+    a.doi = Some("10.1000/x.1".into());
+    a.categories = vec!["nct:NCT00000009".into(), "type:preprint".into()];
+    let mut b = entry("b1", text);
+    b.pmid = Some("999".into());
+    b.categories = vec!["nct:NCT00000009".into(), "type:preprint".into()];
+    ingest(&mut s, "a", &[a]);
+    ingest(&mut s, "c", &[b]);
+    let tagged: i64 = s
+        .connection()
+        .query_row("SELECT COUNT(DISTINCT entry_id) FROM tags", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(tagged, 3, "every work has tags before the merge");
+    let mut both = entry("c1", text);
+    both.doi = Some("10.1000/x.1".into());
+    both.pmid = Some("999".into());
+    assert_eq!(ingest(&mut s, "c", &[both]).merged, 1);
+    assert_eq!(s.count_entries().unwrap(), 2);
+    let c = s.connection();
+    // (table, rowid: none for tables without one, parent table)
+    let broken: Vec<(String, Option<i64>, String)> = c
+        .prepare("PRAGMA foreign_key_check")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(broken, vec![], "rows pointing at a work that is gone");
+    let self_links: i64 = c
+        .query_row(
+            "SELECT COUNT(*) FROM links WHERE from_id = to_id",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(self_links, 0);
+    let paper = id_by_doi(&s, "10.1000/x.1");
+    assert_eq!(links_of(&s, paper).len(), 1, "{:?}", links_of(&s, paper));
+}
+
+#[test]
 fn backfill_pages_commit_with_their_resume_token_and_clear_when_done() {
     let (_d, mut s) = open();
     let (from, to) = (
