@@ -61,6 +61,21 @@ pub(super) struct TagInputs<'a> {
     pub(super) publication_types: &'a [String],
 }
 
+impl<'a> TagInputs<'a> {
+    /// What the tagger reads of an entry, borrowed: the same values the work stored
+    /// from it would give ([`Fields::from_entry`] takes its copies from here), without
+    /// copying the abstract to classify it on a parsing thread.
+    pub(super) fn of_entry(e: &'a RawEntry) -> TagInputs<'a> {
+        TagInputs {
+            title: e.title.as_deref().unwrap_or("").trim(),
+            abstract_: e.summary.as_deref().unwrap_or("").trim(),
+            mesh: &e.mesh,
+            categories: &e.categories,
+            publication_types: &e.publication_types,
+        }
+    }
+}
+
 /// The stored fields of a work.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(super) struct Fields {
@@ -90,22 +105,23 @@ fn nonempty(s: &Option<String>) -> Option<String> {
 
 impl Fields {
     pub(super) fn from_entry(e: &RawEntry, now: i64) -> Fields {
+        let t = TagInputs::of_entry(e);
         Fields {
             doi: nonempty(&e.doi),
             pmid: nonempty(&e.pmid),
             pmcid: nonempty(&e.pmcid),
             nct_id: nonempty(&e.nct_id),
-            title: e.title.as_deref().unwrap_or("").trim().to_string(),
-            abstract_: e.summary.as_deref().unwrap_or("").trim().to_string(),
+            title: t.title.to_string(),
+            abstract_: t.abstract_.to_string(),
             authors: e.authors.clone(),
             journal: e.journal.as_deref().unwrap_or("").trim().to_string(),
             link: nonempty(&e.link),
             published: e.published.map(|d| d.timestamp()),
             updated: e.updated.map(|d| d.timestamp()),
             first_seen: now,
-            categories: e.categories.clone(),
-            mesh: e.mesh.clone(),
-            publication_types: e.publication_types.clone(),
+            categories: t.categories.to_vec(),
+            mesh: t.mesh.to_vec(),
+            publication_types: t.publication_types.to_vec(),
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use rusqlite::{Connection, Statement};
 use serde::Serialize;
 
-use super::ingest::{Fields, load};
+use super::ingest::{TagInputs, load};
 use super::{Result, Store};
 use crate::model::RawEntry;
 use crate::tag::{Classification, TagInput, Tagger};
@@ -35,8 +35,7 @@ type TagRow = (Option<String>, Option<String>, Option<i64>, Option<i64>);
 
 /// Classifies a work from the fields the store keeps: keywords are the categories that
 /// are not structured API data, and `condition:` categories are registered conditions.
-fn classify(tagger: &Tagger, f: &Fields) -> Classification {
-    let f = f.tag_inputs();
+fn classify(tagger: &Tagger, f: TagInputs) -> Classification {
     let keywords: Vec<String> = f
         .categories
         .iter()
@@ -62,7 +61,7 @@ fn classify(tagger: &Tagger, f: &Fields) -> Classification {
 /// The verdict the store would reach for `e` were it stored as a new work. The
 /// pipeline computes it while parsing, on any core, so the single writer only writes.
 pub fn classify_entry(tagger: &Tagger, e: &RawEntry) -> Classification {
-    classify(tagger, &Fields::from_entry(e, 0))
+    classify(tagger, TagInputs::of_entry(e))
 }
 
 /// Writes the tags of a verdict computed for a new work (nothing to compare with),
@@ -121,8 +120,8 @@ pub(super) fn tag_work(
     id: i64,
     tagger: &Tagger,
 ) -> rusqlite::Result<(usize, usize)> {
-    let f: Fields = load(tx, id)?;
-    let verdict = classify(tagger, &f);
+    let f = load(tx, id)?;
+    let verdict = classify(tagger, f.tag_inputs());
     let new: BTreeMap<String, TagRow> = verdict
         .tags
         .into_iter()

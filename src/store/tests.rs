@@ -565,6 +565,25 @@ fn merges_without_key_checks_leave_nothing_pointing_at_a_work_that_is_gone() {
 }
 
 #[test]
+fn a_new_entry_is_classified_from_what_its_stored_work_will_hold() {
+    // The parsing threads classify entries (TagInputs::of_entry) and the writer stores
+    // that verdict for a new work, whose own fields would be classified when retagged.
+    let (_d, mut s) = open();
+    let mut e = entry("t1", "  Esketamine in TRD \n");
+    e.summary = Some("\n Adults with treatment-resistant depression. ".into());
+    e.mesh = vec!["Ketamine".into()];
+    e.categories = vec!["type:preprint".into(), "keyword".into()];
+    e.publication_types = vec!["Randomized Controlled Trial".into()];
+    ingest(&mut s, "a", std::slice::from_ref(&e));
+    let id: i64 = s
+        .connection()
+        .query_row("SELECT id FROM entries", [], |r| r.get(0))
+        .unwrap();
+    let stored = super::ingest::load(s.connection(), id).unwrap();
+    assert!(super::ingest::TagInputs::of_entry(&e) == stored.tag_inputs());
+}
+
+#[test]
 fn backfill_pages_commit_with_their_resume_token_and_clear_when_done() {
     let (_d, mut s) = open();
     let (from, to) = (
