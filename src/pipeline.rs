@@ -149,19 +149,17 @@ impl Ctx {
                         message: "store task panicked".into(),
                     })
                 });
-            match guard.group_due_in() {
-                Some(left) if left.is_zero() => {
-                    if let Err(e) = guard.commit_group() {
-                        tracing::error!("{e}");
-                        return Err(e);
-                    }
+            match guard.commit_if_due() {
+                Err(e) => {
+                    tracing::error!("{e}");
+                    return Err(e);
                 }
                 // The flag is only read and set under the store's lock, so a group
                 // opened as the timer finds none open still gets a timer.
-                Some(left) if !timer.swap(true, Ordering::SeqCst) => {
+                Ok(Some(left)) if !timer.swap(true, Ordering::SeqCst) => {
                     runtime.spawn(commit_when_due(store.clone(), timer, left));
                 }
-                _ => {}
+                Ok(_) => {}
             }
             result
         })
@@ -184,18 +182,14 @@ async fn commit_when_due(store: Arc<Mutex<Store>>, timer: Arc<AtomicBool>, first
         let (store, flag) = (store.clone(), timer.clone());
         let left = tokio::task::spawn_blocking(move || {
             let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
-            match guard.group_due_in() {
-                Some(left) if !left.is_zero() => Some(left),
-                open => {
-                    if open.is_some()
-                        && let Err(e) = guard.commit_group()
-                    {
-                        tracing::error!("{e}");
-                    }
-                    flag.store(false, Ordering::SeqCst);
-                    None
-                }
+            let left = guard.commit_if_due().unwrap_or_else(|e| {
+                tracing::error!("{e}");
+                None
+            });
+            if left.is_none() {
+                flag.store(false, Ordering::SeqCst);
             }
+            left
         })
         .await;
         match left {

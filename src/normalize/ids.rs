@@ -207,14 +207,7 @@ pub fn find_nct_ids(s: &str) -> Vec<String> {
     // looked at every byte of every abstract.
     let mut after = 0;
     for i in memchr::memchr2_iter(b'n', b'N', b) {
-        if i < after || i + 11 > b.len() {
-            continue;
-        }
-        if b[i + 1..i + 3].eq_ignore_ascii_case(b"ct")
-            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
-            && b[i + 3..i + 11].iter().all(u8::is_ascii_digit)
-            && b.get(i + 11).is_none_or(|c| !c.is_ascii_digit())
-        {
+        if i >= after && nct_at(b, i) {
             let id = format!("NCT{}", &s[i + 3..i + 11]);
             if !out.contains(&id) {
                 out.push(id);
@@ -223,6 +216,16 @@ pub fn find_nct_ids(s: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether an NCT id starts at `i`, where `b[i]` is an `n` or `N`: "ct", then exactly
+/// eight digits, not glued to a word or number before or after.
+fn nct_at(b: &[u8], i: usize) -> bool {
+    i + 11 <= b.len()
+        && b[i + 1..i + 3].eq_ignore_ascii_case(b"ct")
+        && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+        && b[i + 3..i + 11].iter().all(u8::is_ascii_digit)
+        && b.get(i + 11).is_none_or(|c| !c.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -336,12 +339,7 @@ mod tests {
         let b = s.as_bytes();
         let mut i = 0;
         while i + 11 <= b.len() {
-            if b[i] | 0x20 == b'n'
-                && b[i + 1..i + 3].eq_ignore_ascii_case(b"ct")
-                && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
-                && b[i + 3..i + 11].iter().all(u8::is_ascii_digit)
-                && b.get(i + 11).is_none_or(|c| !c.is_ascii_digit())
-            {
+            if b[i] | 0x20 == b'n' && nct_at(b, i) {
                 let id = format!("NCT{}", &s[i + 3..i + 11]);
                 if !out.contains(&id) {
                     out.push(id);

@@ -289,9 +289,18 @@ impl Store {
         self.group_due_in() == Some(Duration::ZERO)
     }
 
+    /// Commits the open shared transaction if it is due. Returns how long until the
+    /// one still open falls due, or `None` when none is.
+    pub fn commit_if_due(&mut self) -> Result<Option<Duration>> {
+        match self.group_due_in() {
+            Some(left) if left.is_zero() => self.commit_group().map(|_| None),
+            left => Ok(left),
+        }
+    }
+
     /// How long until the open shared transaction is due (zero: it is), or `None` when
     /// none is open.
-    pub fn group_due_in(&self) -> Option<Duration> {
+    fn group_due_in(&self) -> Option<Duration> {
         self.group.as_ref().map(|g| {
             if g.writes >= GROUP_MAX_WRITES {
                 Duration::ZERO
