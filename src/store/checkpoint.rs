@@ -16,6 +16,13 @@ use rusqlite::{Connection, OpenFlags};
 /// How often the checkpointer looks at the log.
 const INTERVAL: Duration = Duration::from_millis(250);
 
+/// How soon it tries again when asked for a checkpoint that readers held back.
+const CHASE: Duration = Duration::from_millis(5);
+
+/// For at most about a second (a PASSIVE checkpoint that can copy nothing costs
+/// some 25 µs).
+const CHASE_TRIES: u32 = 200;
+
 /// The writer still checkpoints by itself past this many pages (~200 MB) of log, in
 /// case the checkpointer cannot keep up (a long-lived reader pinning the log, say).
 pub(super) const WRITER_AUTOCHECKPOINT: i64 = 50_000;
@@ -31,6 +38,11 @@ impl Checkpointer {
     /// (see `search`): the index thread leaves its log to this thread, so that the end
     /// of a pass never waits for one of its checkpoints.
     pub(super) fn spawn(path: &Path) -> rusqlite::Result<Checkpointer> {
+        Checkpointer::every(path, INTERVAL)
+    }
+
+    /// [`Checkpointer::spawn`] looking at the log every `interval`.
+    fn every(path: &Path, interval: Duration) -> rusqlite::Result<Checkpointer> {
         let open = |p: &Path| {
             Connection::open_with_flags(
                 p,
@@ -46,18 +58,39 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("ketlit-checkpoint".into())
             .spawn(move || {
+                // Checkpoints every file; returns whether each log is now copied whole.
                 let checkpoint = || {
+                    let mut whole = true;
                     for conn in &conns {
-                        if let Err(e) =
-                            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-                        {
-                            tracing::warn!("{}: checkpointing: {e}", conn.path().unwrap_or("?"));
+                        let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                            Ok(r.get::<_, i64>(2)? >= r.get::<_, i64>(1)?)
+                        });
+                        match done {
+                            Ok(d) => whole &= d,
+                            Err(e) => {
+                                tracing::warn!("{}: checkpointing: {e}", conn.path().unwrap_or("?"))
+                            }
                         }
                     }
+                    whole
                 };
-                // A message asks for a checkpoint now; the sender's drop says stop.
-                while let Ok(()) | Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(INTERVAL) {
-                    checkpoint();
+                // A message asks for a checkpoint now; the sender's drop says stop. Asked
+                // when a burst of writes ends, the checkpointer keeps at it until the log
+                // is copied whole: a reader still on an older snapshot (the index thread
+                // finishing a step begun before the last commit) holds back the frames
+                // after it, and otherwise they waited for the last checkpoint on the way
+                // out, alone, instead of being copied beside the last index step.
+                // A reader that stays (another process's) ends the chase after a while.
+                let mut chase = 0u32;
+                while let asked @ (Ok(()) | Err(RecvTimeoutError::Timeout)) =
+                    stopped.recv_timeout(if chase > 0 { CHASE } else { interval })
+                {
+                    let whole = checkpoint();
+                    chase = match asked {
+                        _ if whole => 0,
+                        Ok(()) => CHASE_TRIES,
+                        Err(_) => chase.saturating_sub(1),
+                    };
                 }
                 checkpoint();
             })
@@ -82,6 +115,66 @@ impl Drop for Checkpointer {
         drop(self.stop.take());
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether every frame of the log is copied into the database, as the WAL index
+    /// (`<db>-shm`) records it: `mxFrame` at byte 16 of its header, `nBackfill` at
+    /// byte 96 (<https://www.sqlite.org/walformat.html>). Read from the file, since a
+    /// checkpoint to find out would itself copy the frames.
+    fn copied_whole(db: &Path) -> bool {
+        let mut shm = db.as_os_str().to_owned();
+        shm.push("-shm");
+        let b = std::fs::read(shm).unwrap();
+        let at = |i: usize| u32::from_ne_bytes(b[i..i + 4].try_into().unwrap());
+        at(96) >= at(16)
+    }
+
+    /// Frames a reader held back when the checkpointer was asked are copied once the
+    /// reader lets go, without waiting for the next look at the log.
+    #[test]
+    fn asked_to_checkpoint_it_waits_out_a_reader_on_an_older_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ketlit.db");
+        let writer = Connection::open(&path).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;
+                 CREATE TABLE t (x); INSERT INTO t VALUES (1);",
+            )
+            .unwrap();
+        // Once an hour: only being asked, and the chase after it, can copy the log here.
+        let c = Checkpointer::every(&path, Duration::from_secs(3600)).unwrap();
+        let reader = Connection::open(&path).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let _: i64 = reader
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        writer
+            .execute_batch(
+                "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000)
+                 INSERT INTO t SELECT x FROM n",
+            )
+            .unwrap();
+        c.nudge();
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(
+            !copied_whole(&path),
+            "the reader's snapshot should hold back the last frames"
+        );
+        reader.execute_batch("COMMIT").unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !copied_whole(&path) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the frames the reader held back were never copied"
+            );
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 }
