@@ -146,6 +146,52 @@ fn words(rng: &mut fastrand::Rng, min_chars: usize, max_chars: usize) -> String 
     s
 }
 
+/// An abstract of `min_chars..=max_chars`: sentences of 8 to 24 words, each
+/// capitalised and closed by a full stop, as real abstracts are written (the
+/// tagger reads cues within a sentence, so one endless run-on sentence would cost
+/// it far more than real text does). `structured` adds the section labels of a
+/// structured abstract (PubMed's) after its first quarter, half and three quarters.
+fn abstract_text(
+    rng: &mut fastrand::Rng,
+    min_chars: usize,
+    max_chars: usize,
+    structured: bool,
+) -> String {
+    const LABELS: [&str; 3] = ["METHODS:", "RESULTS:", "CONCLUSIONS:"];
+    let target = rng.usize(min_chars..=max_chars);
+    let mut s = String::with_capacity(target + 200);
+    let mut label = 0;
+    while s.len() < target {
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        if structured && label < LABELS.len() && s.len() * 4 >= target * (label + 1) {
+            s.push_str(LABELS[label]);
+            s.push(' ');
+            label += 1;
+        }
+        for k in 0..rng.usize(8..=24) {
+            let w = WORDS[rng.usize(..WORDS.len())];
+            if k == 0 {
+                let mut c = w.chars();
+                s.extend(c.next().map(|f| f.to_ascii_uppercase()));
+                s.push_str(c.as_str());
+            } else {
+                s.push(' ');
+                s.push_str(w);
+            }
+        }
+        s.push('.');
+    }
+    // The last sentence may overshoot: end at the last full stop that fits.
+    if s.len() > max_chars
+        && let Some(end) = s[..max_chars].rfind(". ")
+    {
+        s.truncate(end + 1);
+    }
+    s
+}
+
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -178,7 +224,7 @@ fn make_feed(i: usize, n: usize) -> Vec<u8> {
                     "<item><title>{}</title><link>https://pubmed.ncbi.nlm.nih.gov/{pmid}/</link><guid isPermaLink=\"false\">pubmed:{pmid}</guid><description>{}</description><content:encoded><![CDATA[<p><b>BACKGROUND:</b> {}</p>]]></content:encoded><dc:creator>Smith J</dc:creator><dc:creator>Doe A</dc:creator><dc:date>{}</dc:date><dc:identifier>doi:{}</dc:identifier><dc:identifier>pmid:{pmid}</dc:identifier><pubDate>{}</pubDate></item>\n",
                     esc(&words(&mut rng, 60, 140)),
                     esc(&words(&mut rng, 100, 200)),
-                    words(&mut rng, 300, 2000),
+                    abstract_text(&mut rng, 300, 2000, true),
                     date(j).format("%Y-%m-%d"),
                     doi(i, j, n),
                     date(j).to_rfc2822()
@@ -193,7 +239,7 @@ fn make_feed(i: usize, n: usize) -> Vec<u8> {
                 s.push_str(&format!(
                     "<item rdf:about=\"https://www.nature.com/articles/{d}\"><title>{}</title><link>https://www.nature.com/articles/{d}</link><description>{}</description><dc:creator>Alice Smith</dc:creator><dc:date>{}</dc:date><prism:doi>{d}</prism:doi><prism:publicationName>Molecular Psychiatry</prism:publicationName></item>\n",
                     esc(&words(&mut rng, 60, 140)),
-                    esc(&words(&mut rng, 300, 2000)),
+                    esc(&abstract_text(&mut rng, 300, 2000, false)),
                     date(j).to_rfc3339(),
                 ));
             }
@@ -206,7 +252,7 @@ fn make_feed(i: usize, n: usize) -> Vec<u8> {
                     "<entry><id>http://arxiv.org/abs/2401.{:05}v1</id><title>{}</title><summary>{}</summary><published>{}</published><updated>{}</updated><author><name>Ann Author</name></author><link href=\"http://arxiv.org/abs/2401.{:05}v1\" rel=\"alternate\" type=\"text/html\"/><arxiv:doi>{}</arxiv:doi><category term=\"q-bio.NC\"/></entry>\n",
                     i * 100 + j,
                     esc(&words(&mut rng, 60, 140)),
-                    esc(&words(&mut rng, 300, 2000)),
+                    esc(&abstract_text(&mut rng, 300, 2000, false)),
                     date(j).to_rfc3339(),
                     date(j).to_rfc3339(),
                     i * 100 + j,
@@ -222,7 +268,7 @@ fn make_feed(i: usize, n: usize) -> Vec<u8> {
                 s.push_str(&format!(
                     "<item><title>{}</title><link>https://doi.org/{d}</link><guid>https://doi.org/{d}</guid><description>&lt;p&gt;Publication date: May 2024&lt;/p&gt;&lt;p&gt;{}&lt;/p&gt;</description><pubDate>{}</pubDate></item>\n",
                     esc(&words(&mut rng, 60, 140)),
-                    esc(&words(&mut rng, 300, 2000)),
+                    esc(&abstract_text(&mut rng, 300, 2000, false)),
                     date(j).to_rfc2822()
                 ));
             }
