@@ -20,7 +20,7 @@ pub use types::{CONDITION_TAGS, Classification, Evidence, FieldKind, RulesError,
 use conditions::{Loc, Scores};
 use context::Hit;
 use rules::{Class, Compiled, MeshOut, Out, RuleFile};
-use text::{FieldText, LABEL, Word};
+use text::{FieldText, LABEL};
 
 /// The shipped rules.
 const BUILTIN: &str = include_str!("../../feeds/conditions.toml");
@@ -97,7 +97,6 @@ impl Part {
 #[derive(Default)]
 struct Scratch {
     parts: Vec<Part>,
-    words: Vec<Word>,
     aliases: Vec<(Vec<u8>, Out)>,
 }
 
@@ -114,11 +113,7 @@ fn classify(c: &Compiled, input: &TagInput) -> Classification {
 }
 
 fn classify_with(c: &Compiled, input: &TagInput, s: &mut Scratch) -> Classification {
-    let Scratch {
-        parts,
-        words,
-        aliases,
-    } = s;
+    let Scratch { parts, aliases } = s;
     let mut used = 0;
     let mut add = |field: FieldKind, item: usize, text: &str| {
         if used == parts.len() {
@@ -134,7 +129,7 @@ fn classify_with(c: &Compiled, input: &TagInput, s: &mut Scratch) -> Classificat
         p.field = field;
         p.item = item;
         p.hits.clear();
-        text::tokenize(text, &c.lex, &mut p.ft, words);
+        text::tokenize(text, &c.lex, &mut p.ft);
         used += 1;
     };
     // The abstract goes first so that abbreviations it defines ("single ascending dose

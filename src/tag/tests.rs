@@ -319,12 +319,10 @@ fn phrase_expansion() {
 fn tokeniser_sentences_and_sections() {
     let t = Tagger::builtin();
     let mut ft = text::FieldText::default();
-    let mut words = Vec::new();
     text::tokenize(
         "BACKGROUND: One. Two e.g. three. METHODS: Four",
         &t.c.lex,
         &mut ft,
-        &mut words,
     );
     let sents: Vec<u32> = ft.toks.iter().map(|t| t.sent).collect();
     assert_eq!(sents, [0, 0, 1, 1, 1, 1, 2, 2]);
