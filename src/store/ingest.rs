@@ -37,16 +37,26 @@ pub struct IngestStats {
 pub struct Prepared {
     pub key: String,
     pub hash: String,
-    pub verdict: Classification,
+    /// `None` leaves classifying to the writer, should the entry make a new work (one
+    /// that joins a stored work is classified from the joined fields in any case).
+    pub verdict: Option<Classification>,
 }
 
 impl Prepared {
     /// For an entry the tagger has judged already.
     pub fn with_verdict(e: &RawEntry, verdict: Classification) -> Prepared {
         Prepared {
+            verdict: Some(verdict),
+            ..Prepared::without_verdict(e)
+        }
+    }
+
+    /// For an entry that most likely joins a stored work (see `verdict`).
+    pub fn without_verdict(e: &RawEntry) -> Prepared {
+        Prepared {
             key: source_key(e),
             hash: content_hash(e),
-            verdict,
+            verdict: None,
         }
     }
 }
@@ -540,9 +550,9 @@ pub(super) fn ingest(
                         stats.new += 1;
                         let w = insert(&mut hot, &incoming)?;
                         touched.insert(w, LinkKeys::of(&incoming));
-                        match pre {
-                            Some(p) if tagger.is_some() => {
-                                super::tagging::write_verdict(&mut hot.tag, w, &p.verdict)?
+                        match pre.and_then(|p| p.verdict.as_ref()) {
+                            Some(v) if tagger.is_some() => {
+                                super::tagging::write_verdict(&mut hot.tag, w, v)?
                             }
                             _ => to_tag.push(w),
                         }
