@@ -559,6 +559,10 @@ struct Builder {
     vocab: FxMap<Box<[u8]>, u32>,
     next_id: u32,
     tags: Vec<TagInfo>,
+    /// [`Builder::word_variants`] by word: the rules spell the same words over and over
+    /// (every alternation expands a phrase again), and working each out once is most
+    /// of what compiling saves.
+    variants: FxMap<Box<str>, Vec<Vec<u32>>>,
 }
 
 impl Builder {
@@ -621,6 +625,15 @@ impl Builder {
     }
 
     fn word_variants(&mut self, w: &str) -> Vec<Vec<u32>> {
+        if let Some(v) = self.variants.get(w) {
+            return v.clone();
+        }
+        let v = self.new_word_variants(w);
+        self.variants.insert(w.into(), v.clone());
+        v
+    }
+
+    fn new_word_variants(&mut self, w: &str) -> Vec<Vec<u32>> {
         let mut folded = Vec::new();
         let mut ws: Vec<Word> = Vec::new();
         words(w, &mut folded, &mut ws);
@@ -682,6 +695,7 @@ pub fn compile(rules: &RuleFile) -> Compiled {
         vocab: FxMap::default(),
         next_id: 0,
         tags: Vec::new(),
+        variants: FxMap::default(),
     };
     for t in CONDITION_TAGS {
         b.tag_id(t);
