@@ -74,8 +74,8 @@ pub(super) fn write_verdict(
     let rows = verdict.tags.iter().map(|t| {
         let e = &t.evidence;
         (
-            t.tag.as_str(),
-            Some(e.field.as_str()),
+            &*t.tag,
+            Some(e.field),
             Some(e.phrase.as_str()),
             Some(e.span[0] as i64),
             Some(e.span[1] as i64),
@@ -128,9 +128,9 @@ pub(super) fn tag_work(
         .map(|t| {
             let e = t.evidence;
             (
-                t.tag,
+                t.tag.to_string(),
                 (
-                    Some(e.field),
+                    Some(e.field.to_owned()),
                     Some(e.phrase),
                     Some(e.span[0] as i64),
                     Some(e.span[1] as i64),

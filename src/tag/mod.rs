@@ -273,7 +273,7 @@ fn classify_with(c: &Compiled, input: &TagInput, s: &mut Scratch) -> Classificat
         }
     };
     let evidence = |loc: &Loc| Evidence {
-        field: loc.field.as_str().to_string(),
+        field: loc.field.as_str(),
         phrase: text_of(loc)
             .get(loc.start..loc.end)
             .unwrap_or("")

@@ -210,7 +210,7 @@ pub struct Cue {
 
 #[derive(Debug, Clone)]
 pub struct TagInfo {
-    pub name: String,
+    pub name: std::sync::Arc<str>,
     pub class: Class,
     pub implies: Vec<u16>,
     pub unless: Vec<u16>,
@@ -577,11 +577,11 @@ impl Builder {
     }
 
     fn tag_id(&mut self, name: &str) -> u16 {
-        if let Some(i) = self.tags.iter().position(|t| t.name == name) {
+        if let Some(i) = self.tags.iter().position(|t| &*t.name == name) {
             return i as u16;
         }
         self.tags.push(TagInfo {
-            name: name.to_string(),
+            name: name.into(),
             class: Class::of_tag(name),
             implies: Vec::new(),
             unless: Vec::new(),

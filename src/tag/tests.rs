@@ -14,7 +14,7 @@ fn input<'a>(title: &'a str, abstract_: &'a str) -> TagInput<'a> {
 }
 
 fn tags(c: &Classification) -> Vec<&str> {
-    c.tags.iter().map(|t| t.tag.as_str()).collect()
+    c.tags.iter().map(|t| &*t.tag).collect()
 }
 
 #[test]

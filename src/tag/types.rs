@@ -1,6 +1,7 @@
 //! The public data types of the tagger: its input view of an entry, its output, and its errors.
 
 use serde::Serialize;
+use std::sync::Arc;
 
 use crate::model::RawEntry;
 
@@ -87,7 +88,7 @@ impl FieldKind {
 #[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Evidence {
     /// "title" | "abstract" | "mesh" | "keywords" | "publication_types" | "conditions"
-    pub field: String,
+    pub field: &'static str,
     /// The matched text as it appears in the field.
     pub phrase: String,
     /// Byte offsets into the field's text (for list fields: into the matched item).
@@ -96,7 +97,8 @@ pub struct Evidence {
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Tag {
-    pub tag: String,
+    /// Shared with the compiled rules: an entry's tags cost no copies of their names.
+    pub tag: Arc<str>,
     pub evidence: Evidence,
 }
 
@@ -115,13 +117,13 @@ impl Classification {
     pub fn condition_tags(&self) -> Vec<&str> {
         self.tags
             .iter()
-            .map(|t| t.tag.as_str())
+            .map(|t| &*t.tag)
             .filter(|t| !t.starts_with("drug:") && !t.starts_with("type:"))
             .collect()
     }
 
     pub fn has(&self, tag: &str) -> bool {
-        self.tags.iter().any(|t| t.tag == tag)
+        self.tags.iter().any(|t| &*t.tag == tag)
     }
 }
 
