@@ -147,10 +147,15 @@ mod tests {
         at(96) >= at(16)
     }
 
-    /// Frames a reader held back when the checkpointer was asked are copied once the
-    /// reader lets go, without waiting for the next look at the log.
-    #[test]
-    fn asked_to_checkpoint_it_waits_out_a_reader_on_an_older_snapshot() {
+    /// A database in WAL mode that only its own writes checkpoint (none here), and a
+    /// checkpointer on it that looks at the log once an hour: only being asked, and
+    /// the chase after it, copy the log in these tests.
+    fn set_up() -> (
+        tempfile::TempDir,
+        std::path::PathBuf,
+        Connection,
+        Checkpointer,
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ketlit.db");
         let writer = Connection::open(&path).unwrap();
@@ -160,13 +165,26 @@ mod tests {
                  CREATE TABLE t (x); INSERT INTO t VALUES (1);",
             )
             .unwrap();
-        // Once an hour: only being asked, and the chase after it, can copy the log here.
         let c = Checkpointer::every(&path, Duration::from_secs(3600)).unwrap();
-        let reader = Connection::open(&path).unwrap();
-        reader.execute_batch("BEGIN").unwrap();
-        let _: i64 = reader
+        (dir, path, writer, c)
+    }
+
+    /// A reader holding a snapshot of the database as it is now, until it commits.
+    fn pinned(path: &Path) -> Connection {
+        let r = Connection::open(path).unwrap();
+        r.execute_batch("BEGIN").unwrap();
+        let _: i64 = r
             .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
             .unwrap();
+        r
+    }
+
+    /// Frames a reader held back when the checkpointer was asked are copied once the
+    /// reader lets go, without waiting for the next look at the log.
+    #[test]
+    fn asked_to_checkpoint_it_waits_out_a_reader_on_an_older_snapshot() {
+        let (_dir, path, writer, c) = set_up();
+        let reader = pinned(&path);
         writer
             .execute_batch(
                 "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000)
@@ -195,24 +213,10 @@ mod tests {
     /// every few milliseconds.
     #[test]
     fn the_chase_ends_when_a_try_copies_only_part_of_what_is_left() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ketlit.db");
-        let writer = Connection::open(&path).unwrap();
-        writer
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;
-                 CREATE TABLE t (x); INSERT INTO t VALUES (1);",
-            )
-            .unwrap();
-        let c = Checkpointer::every(&path, Duration::from_secs(3600)).unwrap();
+        let (_dir, path, writer, c) = set_up();
         let pin = |n: i64| {
             writer.execute("INSERT INTO t VALUES (?1)", [n]).unwrap();
-            let r = Connection::open(&path).unwrap();
-            r.execute_batch("BEGIN").unwrap();
-            let _: i64 = r
-                .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
-                .unwrap();
-            r
+            pinned(&path)
         };
         let (older, newer) = (pin(2), pin(3));
         writer.execute("INSERT INTO t VALUES (4)", []).unwrap();
