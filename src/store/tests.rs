@@ -626,6 +626,39 @@ fn backfill_pages_commit_with_their_resume_token_and_clear_when_done() {
 }
 
 #[test]
+fn only_a_change_to_indexed_text_is_logged_for_the_search_index() {
+    let (_d, mut s) = open();
+    let last_logged = |s: &Store| -> i64 {
+        s.conn
+            .query_row("SELECT coalesce(max(seq), 0) FROM fts_log", [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    };
+    let mut a = entry("1", "Esketamine in TRD");
+    a.doi = Some("10.1/x".into());
+    a.summary = Some("A structured abstract.".into());
+    ingest(&mut s, "a", &[a]);
+    let before = last_logged(&s);
+    // Another feed's sighting adds a PMID and a shorter blurb: the work is written
+    // back, its indexed text the same.
+    let mut b = entry("2", "Esketamine in TRD, again");
+    b.doi = Some("10.1/x".into());
+    b.pmid = Some("5".into());
+    b.summary = Some("Blurb.".into());
+    assert_eq!(ingest(&mut s, "b", &[b]).merged, 1);
+    assert_eq!(last_logged(&s), before, "nothing indexed changed");
+    // A fuller abstract is indexed text.
+    let mut c = entry("3", "Esketamine in TRD, once more");
+    c.doi = Some("10.1/x".into());
+    c.summary = Some("A structured abstract, longer: BACKGROUND and METHODS.".into());
+    ingest(&mut s, "c", &[c]);
+    assert!(last_logged(&s) > before, "the new abstract is logged");
+    assert_eq!(s.search("methods", &Filters::default()).unwrap().len(), 1);
+    assert_index_sound(&s);
+}
+
+#[test]
 fn the_search_index_follows_updates_and_merges() {
     let (_d, mut s) = open();
     let mut a = entry("1", "Zebrafish placeholder");
