@@ -399,7 +399,7 @@ pub fn tokenize(text: &str, lex: &Lexicon, ft: &mut FieldText) {
             ft.sents.push(Sent { weight });
         }
         if (k == 0 || opens)
-            && let Some((n, wt)) = section_label(text, bytes, &ft.folded, &ft.toks[k..], lex)
+            && let Some((n, wt)) = section_label(text, ft, k, lex)
         {
             weight = wt;
             ft.sents[sent as usize].weight = wt;
@@ -448,18 +448,12 @@ fn make_tok(w: &Word, id: u32, sent: u32, clause: u32, bytes: &[u8]) -> Tok {
     }
 }
 
-/// Recognises a structured-abstract label at the start of `ws`: up to six words ending in a
+/// Recognises a structured-abstract label at token `at` of `ft`: up to six words ending in a
 /// colon, or a capitalised label word run followed by a non-capital word. Returns how many
 /// words it spans and the weight of its section.
-fn section_label(
-    text: &str,
-    bytes: &[u8],
-    folded: &[u8],
-    ws: &[Tok],
-    lex: &Lexicon,
-) -> Option<(usize, f32)> {
-    let fold = |t: &Tok| &folded[t.fstart as usize..t.fend as usize];
-    if !lex.section_starts.contains(fold(ws.first()?)) {
+fn section_label(text: &str, ft: &FieldText, at: usize, lex: &Lexicon) -> Option<(usize, f32)> {
+    let (bytes, ws) = (text.as_bytes(), &ft.toks[at..]);
+    if !lex.section_starts.contains(ft.fold_of(ws.first()?)) {
         return None;
     }
     // Labels are short; a fixed buffer avoids an allocation per sentence.
@@ -467,7 +461,7 @@ fn section_label(
     let mut len = 0;
     for n in 1..=ws.len().min(6) {
         let w = &ws[n - 1];
-        let word = fold(w);
+        let word = ft.fold_of(w);
         if n > 1 {
             // A label may span "Design, Setting, and Participants" but not another sentence.
             let between = &text[ws[n - 2].end as usize..w.start as usize];
