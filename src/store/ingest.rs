@@ -294,8 +294,8 @@ struct Hot<'c> {
     insert_source: CachedStatement<'c>,
     /// A work by DOI, PMID and PMCID.
     by_id: [CachedStatement<'c>; 3],
-    /// A tag row ([`super::tagging::INSERT_TAG`]).
-    tag: CachedStatement<'c>,
+    /// A work's tag rows.
+    tags: super::tagging::TagWriter<'c>,
 }
 
 impl<'c> Hot<'c> {
@@ -320,7 +320,7 @@ impl<'c> Hot<'c> {
                 tx.prepare_cached("SELECT id FROM entries WHERE pmid = ?1")?,
                 tx.prepare_cached("SELECT id FROM entries WHERE pmcid = ?1")?,
             ],
-            tag: tx.prepare_cached(super::tagging::INSERT_TAG)?,
+            tags: super::tagging::TagWriter::new(tx),
         })
     }
 }
@@ -552,7 +552,7 @@ pub(super) fn ingest(
                         touched.insert(w, LinkKeys::of(&incoming));
                         match pre.and_then(|p| p.verdict.as_ref()) {
                             Some(v) if tagger.is_some() => {
-                                super::tagging::write_verdict(&mut hot.tag, w, v)?
+                                super::tagging::write_verdict(&mut hot.tags, w, v)?
                             }
                             _ => to_tag.push(w),
                         }
@@ -576,7 +576,7 @@ pub(super) fn ingest(
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM entries WHERE id = ?1)")?
                 .query_row([id], |r| r.get(0))?;
             if exists {
-                super::tagging::tag_work(tx, &mut hot.tag, id, tagger)?;
+                super::tagging::tag_work(tx, &mut hot.tags, id, tagger)?;
             }
         }
     }

@@ -1353,3 +1353,50 @@ fn an_expanded_prefix_ranks_its_spellings_as_one_word() {
     assert_eq!(hits[0].link.as_deref(), Some("https://example.org/c3"));
     assert_eq!(hits[4].title, "Glutamatergic signalling in mood");
 }
+
+#[test]
+fn a_works_tag_rows_are_written_whole_across_statements_and_repeats_are_skipped() {
+    let (_d, mut s) = open();
+    ingest(&mut s, "a", &[entry("w1", "A work")]);
+    let id: i64 = s
+        .connection()
+        .query_row("SELECT id FROM entries", [], |r| r.get(0))
+        .unwrap();
+    // Eleven rows: more than one statement holds, with a repeat in the second.
+    let names: Vec<String> = (0..10).map(|i| format!("t{i:02}")).collect();
+    let mut rows: Vec<(&str, Option<&str>, Option<&str>, Option<i64>, Option<i64>)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            (
+                n.as_str(),
+                Some("abstract"),
+                Some("p"),
+                Some(i as i64),
+                Some(i as i64 + 1),
+            )
+        })
+        .collect();
+    rows.push(("t00", Some("title"), Some("again"), Some(0), Some(5)));
+    for checks in [true, false] {
+        s.set_key_checks(checks).unwrap();
+        let c = s.connection();
+        c.execute("DELETE FROM tags", []).unwrap();
+        super::tagging::TagWriter::new(c)
+            .insert(id, rows.iter().copied())
+            .unwrap();
+        let stored: Vec<(String, String, i64)> = c
+            .prepare("SELECT tag, field, span_start FROM tags WHERE entry_id = ?1 ORDER BY tag")
+            .unwrap()
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let want: Vec<(String, String, i64)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), "abstract".to_owned(), i as i64))
+            .collect();
+        assert_eq!(stored, want, "key checks {checks}");
+    }
+}
