@@ -84,7 +84,7 @@ pub(super) fn write_verdict(
 }
 
 /// A tag and its evidence, borrowed for [`TagWriter::insert`].
-type TagRowRef<'a> = (
+pub(super) type TagRowRef<'a> = (
     &'a str,
     Option<&'a str>,
     Option<&'a str>,

@@ -1364,7 +1364,7 @@ fn a_works_tag_rows_are_written_whole_across_statements_and_repeats_are_skipped(
         .unwrap();
     // Eleven rows: more than one statement holds, with a repeat in the second.
     let names: Vec<String> = (0..10).map(|i| format!("t{i:02}")).collect();
-    let mut rows: Vec<(&str, Option<&str>, Option<&str>, Option<i64>, Option<i64>)> = names
+    let mut rows: Vec<super::tagging::TagRowRef> = names
         .iter()
         .enumerate()
         .map(|(i, n)| {
