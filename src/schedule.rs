@@ -1,6 +1,8 @@
 //! When a feed runs next: its cron schedule, the server's hints as a lower bound, and
 //! error backoff.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -8,7 +10,29 @@ use croner::Cron;
 use croner::parser::{CronParser, Seconds};
 
 /// Parses a 6-field cron expression (seconds first) exactly as tokio-cron-scheduler does.
+///
+/// Remembers what it parsed: a pass asks twice for each feed's next slot (the slot,
+/// and the period its jitter is scaled to), and a config holds only a handful of
+/// distinct expressions, so 500 feeds cost 1,000 parses where a few would do.
 pub fn parse_cron(expr: &str) -> Result<Cron, String> {
+    static PARSED: Mutex<Option<HashMap<String, Result<Cron, String>>>> = Mutex::new(None);
+    // A poisoned lock only means a panic elsewhere mid-insert; the map is still whole.
+    let mut memo = PARSED.lock().unwrap_or_else(|p| p.into_inner());
+    let memo = memo.get_or_insert_with(HashMap::new);
+    if let Some(done) = memo.get(expr) {
+        return done.clone();
+    }
+    // Bounded: a long-running process fed ever new expressions (a user editing the
+    // config again and again) must not grow without end.
+    if memo.len() >= 256 {
+        memo.clear();
+    }
+    let parsed = parse_cron_uncached(expr);
+    memo.insert(expr.to_owned(), parsed.clone());
+    parsed
+}
+
+fn parse_cron_uncached(expr: &str) -> Result<Cron, String> {
     if expr.split_whitespace().count() != 6 {
         return Err(format!(
             "expected 6 fields (sec min hour day-of-month month day-of-week), found {}",
@@ -122,6 +146,26 @@ mod tests {
         assert!(parse_cron("0 * * * *").unwrap_err().contains("6 fields"));
         assert!(parse_cron("0 0 * * * * *").is_err());
         assert!(parse_cron("x 0 * * * *").is_err());
+    }
+
+    #[test]
+    fn a_remembered_parse_is_the_same_as_a_fresh_one() {
+        for e in ["0 0 * * * *", "0 */5 * * * *", "0 * * * *", "x 0 * * * *"] {
+            for _ in 0..2 {
+                assert_eq!(parse_cron(e), parse_cron_uncached(e), "{e}");
+            }
+        }
+        // More expressions than are kept: older ones are forgotten, never mixed up.
+        for round in 0..2 {
+            for i in 0..300 {
+                let e = format!("{} {} * * * *", i % 60, i / 60);
+                assert_eq!(
+                    parse_cron(&e),
+                    parse_cron_uncached(&e),
+                    "{e} (round {round})"
+                );
+            }
+        }
     }
 
     #[test]
