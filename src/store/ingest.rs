@@ -241,16 +241,11 @@ pub(super) fn load(tx: &Connection, id: i64) -> rusqlite::Result<Fields> {
     .query_row([id], Fields::from_row)
 }
 
-const WORK_COLUMNS: &str = "doi = ?1, pmid = ?2, pmcid = ?3, nct_id = ?4, title = ?5,
-    abstract = ?6, authors = ?7, journal = ?8, link = ?9, published_at = ?10, updated_at = ?11,
-    first_seen_at = ?12, sort_at = ?13, categories = ?14, mesh = ?15, publication_types = ?16";
-
-/// Binds every stored field of `f` as ?1..?16 (in [`WORK_COLUMNS`] order), then
-/// `extra` from ?17, and runs `run` with them. Positional, not named: resolving names
+/// Binds every stored field of `f` as ?1..?16 (in the order of the insert in
+/// [`Hot::prepare`]) and runs `run` with them. Positional, not named: resolving names
 /// was a measurable share of every insert.
 fn with_params<T>(
     f: &Fields,
-    extra: &[&dyn ToSql],
     run: impl FnOnce(&[&dyn ToSql]) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<T> {
     let (authors, sort_at) = (f.authors.join("\n"), f.sort_at());
@@ -259,7 +254,7 @@ fn with_params<T>(
         json(&f.mesh),
         json(&f.publication_types),
     ];
-    let mut p: Vec<&dyn ToSql> = vec![
+    run(&[
         &f.doi,
         &f.pmid,
         &f.pmcid,
@@ -276,9 +271,7 @@ fn with_params<T>(
         &lists[0],
         &lists[1],
         &lists[2],
-    ];
-    p.extend_from_slice(extra);
-    run(&p)
+    ])
 }
 
 /// The statements ingest runs for nearly every entry, taken from the statement cache
@@ -326,19 +319,86 @@ impl<'c> Hot<'c> {
 }
 
 fn insert(hot: &mut Hot, f: &Fields) -> rusqlite::Result<i64> {
-    with_params(f, &[], |p| hot.insert_entry.execute(p))?;
+    with_params(f, |p| hot.insert_entry.execute(p))?;
     let id = hot.tx.last_insert_rowid();
     // Logged for the index here rather than by a trigger (see migration 0006).
     hot.queue.execute([id])?;
     Ok(id)
 }
 
-fn save(tx: &Connection, id: i64, f: &Fields) -> rusqlite::Result<()> {
-    with_params(f, &[&id], |p| {
-        tx.prepare_cached(&format!("UPDATE entries SET {WORK_COLUMNS} WHERE id = ?17"))?
-            .execute(p)
-            .map(drop)
-    })
+/// Writes back the fields of work `id` that differ from `stored`, its row as read.
+/// Only those: an UPDATE rewrites every index on a column it names, and fires the
+/// triggers watching it, whether or not the value changed; a merge mostly adds an
+/// identifier or a category, and naming all sixteen columns kept five indexes busy.
+fn save(tx: &Connection, id: i64, stored: &Fields, f: &Fields) -> rusqlite::Result<()> {
+    fn set<'a, T: ToSql + PartialEq>(
+        cols: &mut Vec<(&'static str, &'a dyn ToSql)>,
+        col: &'static str,
+        new: &'a T,
+        old: &T,
+    ) {
+        if new != old {
+            cols.push((col, new));
+        }
+    }
+    let authors = f.authors.join("\n");
+    let sort_at = f.sort_at();
+    let lists = [
+        json(&f.categories),
+        json(&f.mesh),
+        json(&f.publication_types),
+    ];
+    let mut cols: Vec<(&'static str, &dyn ToSql)> = Vec::new();
+    set(&mut cols, "doi", &f.doi, &stored.doi);
+    set(&mut cols, "pmid", &f.pmid, &stored.pmid);
+    set(&mut cols, "pmcid", &f.pmcid, &stored.pmcid);
+    set(&mut cols, "nct_id", &f.nct_id, &stored.nct_id);
+    set(&mut cols, "title", &f.title, &stored.title);
+    set(&mut cols, "abstract", &f.abstract_, &stored.abstract_);
+    if f.authors != stored.authors {
+        cols.push(("authors", &authors));
+    }
+    set(&mut cols, "journal", &f.journal, &stored.journal);
+    set(&mut cols, "link", &f.link, &stored.link);
+    set(&mut cols, "published_at", &f.published, &stored.published);
+    set(&mut cols, "updated_at", &f.updated, &stored.updated);
+    set(
+        &mut cols,
+        "first_seen_at",
+        &f.first_seen,
+        &stored.first_seen,
+    );
+    set(&mut cols, "sort_at", &sort_at, &stored.sort_at());
+    for ((col, new, old), text) in [
+        ("categories", &f.categories, &stored.categories),
+        ("mesh", &f.mesh, &stored.mesh),
+        (
+            "publication_types",
+            &f.publication_types,
+            &stored.publication_types,
+        ),
+    ]
+    .into_iter()
+    .zip(&lists)
+    {
+        if new != old {
+            cols.push((col, text));
+        }
+    }
+    if cols.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from("UPDATE entries SET ");
+    for (i, (col, _)) in cols.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("{col} = ?{}", i + 1));
+    }
+    sql.push_str(&format!(" WHERE id = ?{}", cols.len() + 1));
+    let mut params: Vec<&dyn ToSql> = cols.iter().map(|(_, v)| *v).collect();
+    params.push(&id);
+    tx.prepare_cached(&sql)?.execute(&params[..]).map(drop)
 }
 
 /// The stored works that share an identifier with `f`, lowest id first. One indexed
@@ -452,7 +512,7 @@ fn resolve(
     }
     changed |= fields.fill_from(incoming);
     if changed {
-        save(tx, keep, &fields)?;
+        save(tx, keep, &stored, &fields)?;
     }
     Ok(Some(Resolved {
         id: keep,

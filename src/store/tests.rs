@@ -659,6 +659,76 @@ fn only_a_change_to_indexed_text_is_logged_for_the_search_index() {
 }
 
 #[test]
+fn a_merge_writes_back_only_the_columns_it_changed() {
+    let (_d, mut s) = open();
+    // Which columns each UPDATE names: an `UPDATE OF` trigger fires for a column
+    // named in the SET list, changed or not.
+    let columns = [
+        "doi",
+        "pmid",
+        "pmcid",
+        "nct_id",
+        "title",
+        "abstract",
+        "authors",
+        "journal",
+        "link",
+        "published_at",
+        "updated_at",
+        "first_seen_at",
+        "sort_at",
+        "categories",
+        "mesh",
+        "publication_types",
+    ];
+    let mut sql = String::from("CREATE TEMP TABLE named (col TEXT);");
+    for c in columns {
+        sql.push_str(&format!(
+            "CREATE TEMP TRIGGER named_{c} AFTER UPDATE OF {c} ON main.entries
+             BEGIN INSERT INTO named VALUES ('{c}'); END;"
+        ));
+    }
+    s.conn.execute_batch(&sql).unwrap();
+    let named = |s: &Store| -> Vec<String> {
+        let v = s
+            .conn
+            .prepare("SELECT col FROM named ORDER BY col")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        s.conn.execute("DELETE FROM named", []).unwrap();
+        v
+    };
+    let mut a = entry("1", "Esketamine in TRD");
+    a.doi = Some("10.1/x".into());
+    a.summary = Some("A structured abstract.".into());
+    a.categories = vec!["depression".into()];
+    ingest(&mut s, "a", &[a]);
+    assert_eq!(named(&s), Vec::<String>::new());
+    // Another feed adds a PMID and nothing else the work lacks.
+    let mut b = entry("2", "Esketamine in TRD, again");
+    b.doi = Some("10.1/x".into());
+    b.pmid = Some("5".into());
+    b.categories = vec!["depression".into()];
+    assert_eq!(ingest(&mut s, "b", &[b]).merged, 1);
+    assert_eq!(named(&s), ["pmid"]);
+    // A third adds a fuller abstract and a category.
+    let mut c = entry("3", "Esketamine in TRD, once more");
+    c.doi = Some("10.1/x".into());
+    c.summary = Some("A structured abstract, longer: BACKGROUND and METHODS.".into());
+    c.categories = vec!["ketamine".into()];
+    ingest(&mut s, "c", &[c]);
+    assert_eq!(named(&s), ["abstract", "categories"]);
+    let f = super::ingest::load(&s.conn, 1).unwrap();
+    assert_eq!(
+        (f.pmid.as_deref(), f.categories.len(), f.abstract_.len()),
+        (Some("5"), 2, 54)
+    );
+}
+
+#[test]
 fn the_search_index_follows_updates_and_merges() {
     let (_d, mut s) = open();
     let mut a = entry("1", "Zebrafish placeholder");
