@@ -83,6 +83,15 @@ const GROUP_MAX_WRITES: usize = 64;
 /// The savepoint each write in a shared transaction runs under.
 const WRITE_SAVEPOINT: &str = "ketlit_write";
 
+/// The page size of a new database, in bytes (SQLite's default is 4096). A work's row
+/// is some 2 KB, mostly its abstract: with 4 KB pages a cold pass of 45,000 works
+/// wrote about 28,000 pages to the log and as many again into the database, two
+/// system calls a page to the log, and the writes themselves were a tenth of the
+/// pass on a VM whose disk writes take CPU from the guest. 16 KB pages: cold pass
+/// 3.61 s to 3.27 s (CPU 5.81 to 5.40 s), the file 8% smaller; 8 KB gave 3.44 s,
+/// 32 KB no more than 16 KB and 5 MiB more memory.
+const PAGE_SIZE: i64 = 16384;
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     pub fn open(path: &Path) -> Result<Store> {
@@ -156,6 +165,11 @@ impl Store {
         // write, and the busy timeout covers the brief checkpoint/writer locks.
         self.conn
             .busy_timeout(Duration::from_secs(30))
+            .map_err(|e| self.err(e))?;
+        // Takes effect only in a new, empty file: the page size is fixed by the first
+        // write (switching to WAL, below), and an existing database keeps its own.
+        self.conn
+            .pragma_update(None, "page_size", PAGE_SIZE)
             .map_err(|e| self.err(e))?;
         // Switching a new database to WAL needs an exclusive lock and SQLite does not wait
         // for it, so two processes creating the database at once retry briefly.

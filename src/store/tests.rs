@@ -75,6 +75,10 @@ fn migrations_apply_to_a_fresh_file_with_pragmas() {
         .pragma_query_value(None, "foreign_keys", |r| r.get(0))
         .unwrap();
     assert_eq!(fk, 1);
+    let page: i64 = c
+        .pragma_query_value(None, "page_size", |r| r.get(0))
+        .unwrap();
+    assert_eq!(page, PAGE_SIZE);
     for table in [
         "feeds", "entries", "sources", "tags", "links", "fts_log", "meta",
     ] {
@@ -120,6 +124,31 @@ fn cached_statements_are_reused_without_replanning() {
     }
     let st = s.connection().prepare_cached(sql).unwrap();
     assert_eq!(st.get_status(rusqlite::StatementStatus::RePrepare), 0);
+}
+
+#[test]
+fn a_database_made_with_other_pages_keeps_them_and_works() {
+    // Databases made before new ones had 16 KB pages have SQLite's 4 KB pages; the
+    // page size of a file with content cannot change, and opening must not try.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE x (y);")
+        .unwrap();
+    let mut s = Store::open(&path).unwrap();
+    s.sync_feeds(&[feed("a")], Utc::now()).unwrap();
+    ingest(&mut s, "a", &[entry("1", "Esketamine in TRD")]);
+    assert_eq!(s.list(&Filters::default()).unwrap().len(), 1);
+    let page: i64 = s
+        .connection()
+        .pragma_query_value(None, "page_size", |r| r.get(0))
+        .unwrap();
+    assert_eq!(page, 4096);
+    assert_eq!(
+        s.search("esketamine", &Filters::default()).unwrap().len(),
+        1
+    );
 }
 
 #[test]
