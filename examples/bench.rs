@@ -354,10 +354,47 @@ fn ketlit_bin() -> PathBuf {
         .join("ketlit")
 }
 
-/// Runs `program args` to completion, reaping it with wait4 to read its peak RSS.
-/// Returns (wall time, peak RSS in KiB, exit code).
+/// What one run of ketlit cost.
+struct Measured {
+    wall: Duration,
+    /// Peak resident memory, in MiB.
+    rss_mib: f64,
+    /// User and system CPU of the process.
+    cpu: Duration,
+    /// The whole machine's stolen and I/O-wait time over the run (Linux's
+    /// `/proc/stat`; zero elsewhere): on a VM, the host taking CPU from the guest
+    /// while it writes to disk, which CPU time alone does not show.
+    steal: Duration,
+    iowait: Duration,
+    code: i32,
+}
+
+/// The machine's (steal, iowait) so far, from the first line of `/proc/stat`.
+fn steal_and_iowait() -> (Duration, Duration) {
+    let Some(line) = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|t| t.lines().next().map(str::to_owned))
+    else {
+        return Default::default();
+    };
+    // cpu user nice system idle iowait irq softirq steal ...
+    let field = |i: usize| -> u64 {
+        line.split_whitespace()
+            .nth(i)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let ticks = |n: u64| Duration::from_secs_f64(n as f64 / hz);
+    (ticks(field(8)), ticks(field(5)))
+}
+
+/// Runs `program args` to completion, reaping it with wait4 to read its peak RSS and
+/// CPU time.
 #[allow(clippy::zombie_processes)] // wait4 reaps it
-fn spawn_and_wait(program: &Path, args: &[String]) -> (Duration, i64, i32) {
+fn spawn_and_wait(program: &Path, args: &[String]) -> Measured {
+    let (steal0, iowait0) = steal_and_iowait();
     let start = Instant::now();
     let child = Command::new(program)
         .args(args)
@@ -368,12 +405,22 @@ fn spawn_and_wait(program: &Path, args: &[String]) -> (Duration, i64, i32) {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: wait4 on our own child's pid with valid out-pointers.
     unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    let (steal1, iowait1) = steal_and_iowait();
     let code = if libc::WIFEXITED(status) {
         libc::WEXITSTATUS(status)
     } else {
         -1
     };
-    (start.elapsed(), usage.ru_maxrss, code)
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    Measured {
+        wall,
+        rss_mib: usage.ru_maxrss as f64 / 1024.0,
+        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+        steal: steal1.saturating_sub(steal0),
+        iowait: iowait1.saturating_sub(iowait0),
+        code,
+    }
 }
 
 /// Starts `ketlit daemon` on `db` and `config`, lets it settle (every feed is fresh
@@ -412,13 +459,13 @@ fn idle_daemon_rss(db: &Path, config: &Path) -> f64 {
     last / 1024.0
 }
 
-/// Runs `ketlit args` to completion: wall time, peak RSS in MiB and exit code.
+/// Runs `ketlit args` to completion and measures it.
 ///
 /// Linux carries a process's peak RSS across fork and exec, so a child forked from
 /// this process (which holds the whole corpus) would report this process's size. The
 /// measurement therefore goes through a fresh, small copy of this program
 /// (`--measure`), whose own child starts from its small footprint.
-fn run_measured(db: &Path, config: &Path, args: &[&str]) -> (Duration, f64, i32) {
+fn run_measured(db: &Path, config: &Path, args: &[&str]) -> Measured {
     let me = std::env::current_exe().expect("current exe");
     let out = Command::new(me)
         .arg("--measure")
@@ -429,19 +476,20 @@ fn run_measured(db: &Path, config: &Path, args: &[&str]) -> (Duration, f64, i32)
         .output()
         .expect("run the measuring helper");
     let text = String::from_utf8_lossy(&out.stdout);
-    let mut it = text
+    let v: Vec<f64> = text
         .split_whitespace()
-        .map(|v| v.parse::<i64>().unwrap_or(-1));
-    let (nanos, kib, code) = (
-        it.next().unwrap_or(0),
-        it.next().unwrap_or(0),
-        it.next().unwrap_or(-1),
-    );
-    (
-        Duration::from_nanos(nanos.max(0) as u64),
-        kib as f64 / 1024.0,
-        code as i32,
-    )
+        .map(|v| v.parse().unwrap_or(-1.0))
+        .collect();
+    let at = |i: usize| v.get(i).copied().unwrap_or(-1.0);
+    let secs = |i: usize| Duration::from_secs_f64(at(i).max(0.0));
+    Measured {
+        wall: secs(0),
+        rss_mib: at(1),
+        cpu: secs(2),
+        steal: secs(3),
+        iowait: secs(4),
+        code: at(5) as i32,
+    }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -545,8 +593,16 @@ fn remove_db(path: &Path) {
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
     if argv.get(1).map(String::as_str) == Some("--measure") {
-        let (t, kib, code) = spawn_and_wait(Path::new(&argv[2]), &argv[3..]);
-        println!("{} {kib} {code}", t.as_nanos());
+        let m = spawn_and_wait(Path::new(&argv[2]), &argv[3..]);
+        println!(
+            "{} {} {} {} {} {}",
+            m.wall.as_secs_f64(),
+            m.rss_mib,
+            m.cpu.as_secs_f64(),
+            m.steal.as_secs_f64(),
+            m.iowait.as_secs_f64(),
+            m.code
+        );
         return;
     }
     let o = opts();
@@ -603,8 +659,9 @@ fn main() {
     }
     let db = out.join("ingest.db");
     remove_db(&db);
-    let (cold, cold_rss, code) = run_measured(&db, &config, &["-q", "fetch"]);
-    assert_eq!(code, 0, "cold fetch failed");
+    let m = run_measured(&db, &config, &["-q", "fetch"]);
+    assert_eq!(m.code, 0, "cold fetch failed");
+    let cold = m.wall;
     let works: i64 = Store::open(&db)
         .expect("db")
         .count_entries()
@@ -614,14 +671,20 @@ fn main() {
         cold.as_secs_f64(),
         bytes as f64 / cold.as_secs_f64() / 1e6,
         100.0 * (bytes as f64 / cold.as_secs_f64()) / tok_rate,
-        cold_rss
+        m.rss_mib
     ));
-    let (warm, warm_rss, code) = run_measured(&db, &config, &["-q", "fetch"]);
-    assert_eq!(code, 0, "warm fetch failed");
+    say(format!(
+        "  CPU {:.2} s; the machine's steal {:.2} s and iowait {:.2} s meanwhile",
+        m.cpu.as_secs_f64(),
+        m.steal.as_secs_f64(),
+        m.iowait.as_secs_f64()
+    ));
+    let m = run_measured(&db, &config, &["-q", "fetch"]);
+    assert_eq!(m.code, 0, "warm fetch failed");
     say(format!(
         "warm fetch (all 304): {:.3} s wall, peak RSS {:.1} MiB",
-        warm.as_secs_f64(),
-        warm_rss
+        m.wall.as_secs_f64(),
+        m.rss_mib
     ));
 
     say(format!(
@@ -690,9 +753,9 @@ fn main() {
     for q in queries {
         let mut times: Vec<f64> = (0..o.runs)
             .map(|_| {
-                let (t, _, code) = run_measured(&qdb, &config, q);
-                assert_eq!(code, 0, "{q:?} failed");
-                t.as_secs_f64() * 1000.0
+                let m = run_measured(&qdb, &config, q);
+                assert_eq!(m.code, 0, "{q:?} failed");
+                m.wall.as_secs_f64() * 1000.0
             })
             .collect();
         times.sort_by(f64::total_cmp);
