@@ -23,9 +23,15 @@ const CHASE: Duration = Duration::from_millis(5);
 /// some 25 µs).
 const CHASE_TRIES: u32 = 200;
 
-/// The writer still checkpoints by itself past this many pages (~200 MB) of log, in
-/// case the checkpointer cannot keep up (a long-lived reader pinning the log, say).
-pub(super) const WRITER_AUTOCHECKPOINT: i64 = 50_000;
+/// The writer still checkpoints by itself past this much log, in case the
+/// checkpointer cannot keep up (a long-lived reader pinning the log, say). SQLite
+/// counts it in pages, whose size depends on the database (see `PAGE_SIZE`).
+const WRITER_AUTOCHECKPOINT_BYTES: i64 = 200 << 20;
+
+/// [`WRITER_AUTOCHECKPOINT_BYTES`] in pages of `page_size` bytes.
+pub(super) fn writer_autocheckpoint(page_size: i64) -> i64 {
+    WRITER_AUTOCHECKPOINT_BYTES / page_size.max(512)
+}
 
 /// A running checkpointer; dropping it runs a last checkpoint and stops the thread.
 pub struct Checkpointer {

@@ -354,11 +354,15 @@ impl Store {
     /// long as the returned [`Checkpointer`] lives (see [`checkpoint`]).
     pub fn spawn_checkpointer(&mut self) -> Result<Checkpointer> {
         let c = checkpoint::Checkpointer::spawn(&self.path).map_err(|e| self.err(e))?;
+        let page_size: i64 = self
+            .conn
+            .pragma_query_value(None, "page_size", |r| r.get(0))
+            .map_err(|e| self.err(e))?;
         self.conn
             .pragma_update(
                 None,
                 "wal_autocheckpoint",
-                checkpoint::WRITER_AUTOCHECKPOINT,
+                checkpoint::writer_autocheckpoint(page_size),
             )
             .map_err(|e| self.err(e))?;
         Ok(c)

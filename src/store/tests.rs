@@ -152,6 +152,27 @@ fn a_database_made_with_other_pages_keeps_them_and_works() {
 }
 
 #[test]
+fn the_writers_own_checkpoints_start_at_the_same_log_size_whatever_the_pages() {
+    // The writer's fallback checkpoint is set in pages; a database with 4 KB pages
+    // (made before 16 KB) must not wait for four times less log than a new one.
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.db");
+    Connection::open(&old)
+        .unwrap()
+        .execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE x (y);")
+        .unwrap();
+    for (path, page) in [(dir.path().join("new.db"), PAGE_SIZE), (old, 4096)] {
+        let mut s = Store::open(&path).unwrap();
+        let _c = s.spawn_checkpointer().unwrap();
+        let pages: i64 = s
+            .connection()
+            .pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0))
+            .unwrap();
+        assert_eq!(pages * page, 200 << 20, "{}", path.display());
+    }
+}
+
+#[test]
 fn reopening_does_not_reapply_and_a_newer_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("k.db");
