@@ -175,9 +175,8 @@ impl Fields {
         self.doi.is_some() || self.pmid.is_some() || self.pmcid.is_some()
     }
 
-    /// Fills what `self` lacks from `other`. Returns whether anything changed.
-    fn fill_from(&mut self, other: &Fields) -> bool {
-        let before = self.clone();
+    /// Fills what `self` lacks from `other`.
+    fn fill_from(&mut self, other: &Fields) {
         fn gap(mine: &mut Option<String>, theirs: &Option<String>) {
             if mine.is_none() {
                 mine.clone_from(theirs);
@@ -218,7 +217,6 @@ impl Fields {
         self.published = self.published.or(other.published);
         self.updated = self.updated.max(other.updated);
         self.first_seen = self.first_seen.min(other.first_seen);
-        *self != before
     }
 
     fn sort_at(&self) -> i64 {
@@ -341,13 +339,19 @@ fn save(tx: &Connection, id: i64, stored: &Fields, f: &Fields) -> rusqlite::Resu
             cols.push((col, new));
         }
     }
-    let authors = f.authors.join("\n");
-    let sort_at = f.sort_at();
+    // Text made for the columns that changed only: most merges change one or two.
+    let authors = (f.authors != stored.authors).then(|| f.authors.join("\n"));
     let lists = [
-        json(&f.categories),
-        json(&f.mesh),
-        json(&f.publication_types),
-    ];
+        ("categories", &f.categories, &stored.categories),
+        ("mesh", &f.mesh, &stored.mesh),
+        (
+            "publication_types",
+            &f.publication_types,
+            &stored.publication_types,
+        ),
+    ]
+    .map(|(col, new, old)| (col, (new != old).then(|| json(new))));
+    let sort_at = f.sort_at();
     let mut cols: Vec<(&'static str, &dyn ToSql)> = Vec::new();
     set(&mut cols, "doi", &f.doi, &stored.doi);
     set(&mut cols, "pmid", &f.pmid, &stored.pmid);
@@ -355,8 +359,8 @@ fn save(tx: &Connection, id: i64, stored: &Fields, f: &Fields) -> rusqlite::Resu
     set(&mut cols, "nct_id", &f.nct_id, &stored.nct_id);
     set(&mut cols, "title", &f.title, &stored.title);
     set(&mut cols, "abstract", &f.abstract_, &stored.abstract_);
-    if f.authors != stored.authors {
-        cols.push(("authors", &authors));
+    if let Some(a) = &authors {
+        cols.push(("authors", a));
     }
     set(&mut cols, "journal", &f.journal, &stored.journal);
     set(&mut cols, "link", &f.link, &stored.link);
@@ -369,20 +373,9 @@ fn save(tx: &Connection, id: i64, stored: &Fields, f: &Fields) -> rusqlite::Resu
         &stored.first_seen,
     );
     set(&mut cols, "sort_at", &sort_at, &stored.sort_at());
-    for ((col, new, old), text) in [
-        ("categories", &f.categories, &stored.categories),
-        ("mesh", &f.mesh, &stored.mesh),
-        (
-            "publication_types",
-            &f.publication_types,
-            &stored.publication_types,
-        ),
-    ]
-    .into_iter()
-    .zip(&lists)
-    {
-        if new != old {
-            cols.push((col, text));
+    for (col, text) in &lists {
+        if let Some(t) = text {
+            cols.push((col, t));
         }
     }
     if cols.is_empty() {
@@ -505,15 +498,12 @@ fn resolve(
     };
     let mut fields = load(tx, keep)?;
     let stored = fields.clone();
-    let mut changed = false;
     for &other in rest {
-        let theirs = merge_works(tx, keep, other)?;
-        changed |= fields.fill_from(&theirs);
+        fields.fill_from(&merge_works(tx, keep, other)?);
     }
-    changed |= fields.fill_from(incoming);
-    if changed {
-        save(tx, keep, &stored, &fields)?;
-    }
+    fields.fill_from(incoming);
+    // Writes nothing when nothing changed.
+    save(tx, keep, &stored, &fields)?;
     Ok(Some(Resolved {
         id: keep,
         merged: rest.to_vec(),

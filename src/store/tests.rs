@@ -126,16 +126,23 @@ fn cached_statements_are_reused_without_replanning() {
     assert_eq!(st.get_status(rusqlite::StatementStatus::RePrepare), 0);
 }
 
+/// A database in `dir` as ketlit made them before new ones had 16 KB pages: SQLite's
+/// 4 KB pages, in WAL mode, with content (so its page size can no longer change).
+fn four_kib_pages(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("old.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE x (y);")
+        .unwrap();
+    path
+}
+
 #[test]
 fn a_database_made_with_other_pages_keeps_them_and_works() {
     // Databases made before new ones had 16 KB pages have SQLite's 4 KB pages; the
     // page size of a file with content cannot change, and opening must not try.
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("k.db");
-    Connection::open(&path)
-        .unwrap()
-        .execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE x (y);")
-        .unwrap();
+    let path = four_kib_pages(dir.path());
     let mut s = Store::open(&path).unwrap();
     s.sync_feeds(&[feed("a")], Utc::now()).unwrap();
     ingest(&mut s, "a", &[entry("1", "Esketamine in TRD")]);
@@ -156,11 +163,7 @@ fn the_writers_own_checkpoints_start_at_the_same_log_size_whatever_the_pages() {
     // The writer's fallback checkpoint is set in pages; a database with 4 KB pages
     // (made before 16 KB) must not wait for four times less log than a new one.
     let dir = tempfile::tempdir().unwrap();
-    let old = dir.path().join("old.db");
-    Connection::open(&old)
-        .unwrap()
-        .execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE x (y);")
-        .unwrap();
+    let old = four_kib_pages(dir.path());
     for (path, page) in [(dir.path().join("new.db"), PAGE_SIZE), (old, 4096)] {
         let mut s = Store::open(&path).unwrap();
         let _c = s.spawn_checkpointer().unwrap();
