@@ -780,7 +780,7 @@ mod tests {
             let (kept, prepared, refused) =
                 select_entries(&feed, &tagger, &Sightings::default(), entries());
             assert_eq!((kept.len(), refused), (2, 0));
-            let verdicts: Vec<bool> = prepared.iter().map(|p| p.verdict.is_some()).collect();
+            let verdicts: Vec<bool> = prepared.iter().map(|p| p.tags.is_some()).collect();
             assert_eq!(
                 verdicts,
                 [true, relevant_only],

@@ -243,8 +243,10 @@ fn feeds_answer_304_to_matching_validators() {
     // A change in the database (a new tag) changes the document and its ETag.
     let conn = rusqlite::Connection::open(s.db()).unwrap();
     conn.execute(
-        "INSERT INTO tags (entry_id, tag) SELECT MIN(id), 'ptsd' FROM entries
-         WHERE id NOT IN (SELECT entry_id FROM tags WHERE tag = 'ptsd')",
+        "UPDATE entries SET tags = 'ptsd' || char(9) || char(9) || char(9) || char(9)
+             || CASE tags WHEN '' THEN '' ELSE char(10) || tags END
+         WHERE id = (SELECT MIN(id) FROM entries
+                     WHERE instr(char(10) || tags, char(10) || 'ptsd' || char(9)) = 0)",
         [],
     )
     .unwrap();

@@ -2,11 +2,11 @@
 //! citation-key inputs over the whole database, the counts behind `stats`, and a
 //! read-only open for `serve`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use rusqlite::{Connection, OpenFlags, ToSql};
 use serde::Serialize;
 
@@ -121,15 +121,14 @@ impl Store {
                     d.summary.sources.push(r.get(1)?);
                 }
             }
-            let mut st = self.conn.prepare(&format!(
-                "SELECT entry_id, tag FROM tags WHERE entry_id IN (SELECT value FROM json_each(?1))
-                 ORDER BY entry_id, {}",
-                super::read::TAG_ORDER
-            ))?;
+            let mut st = self.conn.prepare(
+                "SELECT id, tags FROM entries WHERE id IN (SELECT value FROM json_each(?1))",
+            )?;
             let mut rows = st.query([&json])?;
             while let Some(r) = rows.next()? {
                 if let Some(d) = by_id.get_mut(&r.get::<_, i64>(0)?) {
-                    d.summary.tags.push(r.get(1)?);
+                    let tags = r.get_ref(1)?.as_str()?;
+                    d.summary.tags = super::tagging::names(tags).map(str::to_owned).collect();
                 }
             }
             let mut st = self.conn.prepare(
@@ -193,33 +192,50 @@ impl Store {
                     .query_map(params.as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))?
                     .collect()
             };
-            let total = self.conn.query_row(
-                &format!("SELECT COUNT(*) FROM entries e WHERE 1 = 1{cond}"),
-                params.as_slice(),
-                |r| r.get(0),
-            )?;
-            let by_tag = pairs(&format!(
-                "SELECT t.tag, COUNT(*) FROM tags t JOIN entries e ON e.id = t.entry_id
-                 WHERE 1 = 1{cond} GROUP BY t.tag ORDER BY COUNT(*) DESC, t.tag"
+            // One pass over the matching works counts them by month and by tag: their
+            // tags are in their rows (see `tagging::encode`).
+            let mut total = 0i64;
+            let mut by_tag: HashMap<String, i64> = HashMap::new();
+            let mut by_month: BTreeMap<(i32, u32), i64> = BTreeMap::new();
+            let mut by_month_tag: BTreeMap<((i32, u32), String), i64> = BTreeMap::new();
+            let mut st = self.conn.prepare(&format!(
+                "SELECT e.sort_at, e.tags FROM entries e WHERE 1 = 1{cond}"
             ))?;
+            let mut rows = st.query(params.as_slice())?;
+            while let Some(r) = rows.next()? {
+                total += 1;
+                let month = DateTime::from_timestamp(r.get(0)?, 0).map(|d| (d.year(), d.month()));
+                if let Some(m) = month {
+                    *by_month.entry(m).or_default() += 1;
+                }
+                for tag in super::tagging::names(r.get_ref(1)?.as_str()?) {
+                    match by_tag.get_mut(tag) {
+                        Some(n) => *n += 1,
+                        None => {
+                            by_tag.insert(tag.to_owned(), 1);
+                        }
+                    }
+                    if let Some(m) = month.filter(|_| !tag.contains(':')) {
+                        *by_month_tag.entry((m, tag.to_owned())).or_default() += 1;
+                    }
+                }
+            }
+            let mut by_tag: Vec<(String, i64)> = by_tag.into_iter().collect();
+            by_tag.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            let month_name = |(y, m): (i32, u32)| format!("{y:04}-{m:02}");
+            let by_month = by_month
+                .into_iter()
+                .map(|(m, n)| (month_name(m), n))
+                .collect();
+            let by_month_condition = by_month_tag
+                .into_iter()
+                .map(|((m, tag), n)| (month_name(m), tag, n))
+                .collect();
             let by_source = pairs(&format!(
                 "SELECT fd.name, COUNT(DISTINCT s.entry_id) FROM sources s
                  JOIN feeds fd ON fd.id = s.feed_id JOIN entries e ON e.id = s.entry_id
                  WHERE 1 = 1{cond} GROUP BY fd.name ORDER BY COUNT(DISTINCT s.entry_id) DESC, fd.name"
             ))?;
-            let by_month = pairs(&format!(
-                "SELECT strftime('%Y-%m', e.sort_at, 'unixepoch') m, COUNT(*) FROM entries e
-                 WHERE 1 = 1{cond} GROUP BY m ORDER BY m"
-            ))?;
-            let by_month_condition = self
-                .conn
-                .prepare(&format!(
-                    "SELECT strftime('%Y-%m', e.sort_at, 'unixepoch') m, t.tag, COUNT(*)
-                     FROM tags t JOIN entries e ON e.id = t.entry_id
-                     WHERE instr(t.tag, ':') = 0{cond} GROUP BY m, t.tag ORDER BY m, t.tag"
-                ))?
-                .query_map(params.as_slice(), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<rusqlite::Result<_>>()?;
             Ok(Counts {
                 total,
                 by_tag,

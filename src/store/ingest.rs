@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, ToSql, params};
 use serde::Serialize;
 
+use super::tagging::{self, TagRef};
 use crate::dedup::{content_hash, source_key};
 use crate::model::{RawEntry, WorkLink};
 use crate::tag::{Classification, Tagger};
@@ -31,32 +32,34 @@ pub struct IngestStats {
 }
 
 /// What the pipeline works out for an entry before the writer sees it, on any core:
-/// its key within its feed, its content hash and the tagger's verdict. The single
-/// writer is a pass's critical path, so it only writes.
+/// its key within its feed, its content hash and its tags should it make a new work
+/// (the tagger's verdict and what its source states, as stored). The single writer is
+/// a pass's critical path, so it only writes.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub key: String,
     pub hash: String,
     /// `None` leaves classifying to the writer, should the entry make a new work (one
     /// that joins a stored work is classified from the joined fields in any case).
-    pub verdict: Option<Classification>,
+    pub tags: Option<String>,
 }
 
 impl Prepared {
     /// For an entry the tagger has judged already.
     pub fn with_verdict(e: &RawEntry, verdict: Classification) -> Prepared {
+        let tags = tagging::encode(tagging::verdict_rows(&verdict).chain(tagging::source_rows(e)));
         Prepared {
-            verdict: Some(verdict),
+            tags: Some(tags),
             ..Prepared::without_verdict(e)
         }
     }
 
-    /// For an entry that most likely joins a stored work (see `verdict`).
+    /// For an entry that most likely joins a stored work (see `tags`).
     pub fn without_verdict(e: &RawEntry) -> Prepared {
         Prepared {
             key: source_key(e),
             hash: content_hash(e),
-            verdict: None,
+            tags: None,
         }
     }
 }
@@ -239,11 +242,12 @@ pub(super) fn load(tx: &Connection, id: i64) -> rusqlite::Result<Fields> {
     .query_row([id], Fields::from_row)
 }
 
-/// Binds every stored field of `f` as ?1..?16 (in the order of the insert in
-/// [`Hot::prepare`]) and runs `run` with them. Positional, not named: resolving names
-/// was a measurable share of every insert.
+/// Binds every stored field of `f` as ?1..?16 and its stored tags as ?17 (in the
+/// order of the insert in [`Hot::prepare`]) and runs `run` with them. Positional, not
+/// named: resolving names was a measurable share of every insert.
 fn with_params<T>(
     f: &Fields,
+    tags: &str,
     run: impl FnOnce(&[&dyn ToSql]) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<T> {
     let (authors, sort_at) = (f.authors.join("\n"), f.sort_at());
@@ -269,6 +273,7 @@ fn with_params<T>(
         &lists[0],
         &lists[1],
         &lists[2],
+        &tags,
     ])
 }
 
@@ -285,8 +290,6 @@ struct Hot<'c> {
     insert_source: CachedStatement<'c>,
     /// A work by DOI, PMID and PMCID.
     by_id: [CachedStatement<'c>; 3],
-    /// A work's tag rows.
-    tags: super::tagging::TagWriter<'c>,
 }
 
 impl<'c> Hot<'c> {
@@ -298,8 +301,8 @@ impl<'c> Hot<'c> {
             )?,
             insert_entry: tx.prepare_cached(
                 "INSERT INTO entries (doi, pmid, pmcid, nct_id, title, abstract, authors, journal, link,
-                     published_at, updated_at, first_seen_at, sort_at, categories, mesh, publication_types)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                     published_at, updated_at, first_seen_at, sort_at, categories, mesh, publication_types, tags)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )?,
             queue: tx.prepare_cached("INSERT INTO fts_log (id) VALUES (?1)")?,
             insert_source: tx.prepare_cached(
@@ -311,13 +314,13 @@ impl<'c> Hot<'c> {
                 tx.prepare_cached("SELECT id FROM entries WHERE pmid = ?1")?,
                 tx.prepare_cached("SELECT id FROM entries WHERE pmcid = ?1")?,
             ],
-            tags: super::tagging::TagWriter::new(tx),
         })
     }
 }
 
-fn insert(hot: &mut Hot, f: &Fields) -> rusqlite::Result<i64> {
-    with_params(f, |p| hot.insert_entry.execute(p))?;
+/// Inserts a new work with its stored tags (see `tagging::encode`).
+fn insert(hot: &mut Hot, f: &Fields, tags: &str) -> rusqlite::Result<i64> {
+    with_params(f, tags, |p| hot.insert_entry.execute(p))?;
     let id = hot.tx.last_insert_rowid();
     // Logged for the index here rather than by a trigger (see migration 0006).
     hot.queue.execute([id])?;
@@ -422,7 +425,8 @@ fn matching_works(hot: &mut Hot, f: &Fields) -> rusqlite::Result<Vec<i64>> {
     Ok(ids)
 }
 
-/// Folds work `other` into work `keep`: sightings, tags and links move over, then
+/// Folds work `other` into work `keep`: sightings, tags and links move over (of a tag
+/// both have, `keep`'s evidence stays), then
 /// `other` is deleted and its fields fill `keep`'s gaps. Everything that pointed at
 /// `other` is moved or deleted here rather than by the schema's cascades: the
 /// pipeline's writer runs without foreign key checks (see [`Store::set_key_checks`]).
@@ -432,19 +436,14 @@ fn merge_works(tx: &Connection, keep: i64, other: i64) -> rusqlite::Result<Field
         "UPDATE sources SET entry_id = ?1 WHERE entry_id = ?2",
         [keep, other],
     )?;
-    tx.execute(
-        "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
-         SELECT ?1, tag, field, phrase, span_start, span_end FROM tags WHERE entry_id = ?2",
-        [keep, other],
-    )?;
+    let theirs_tags = tagging::decode(&tagging::stored(tx, other)?);
+    tagging::add(tx, keep, theirs_tags.iter().map(TagRef::of))?;
     tx.execute(
         "INSERT OR IGNORE INTO links (from_id, rel, to_id)
          SELECT CASE from_id WHEN ?2 THEN ?1 ELSE from_id END, rel, CASE to_id WHEN ?2 THEN ?1 ELSE to_id END
          FROM links WHERE (from_id = ?2 OR to_id = ?2)",
         [keep, other],
     )?;
-    tx.prepare_cached("DELETE FROM tags WHERE entry_id = ?1")?
-        .execute([other])?;
     tx.prepare_cached(
         "DELETE FROM links WHERE from_id = ?2 OR to_id = ?2 OR (from_id = ?1 AND to_id = ?1)",
     )?
@@ -582,7 +581,7 @@ pub(super) fn ingest(
                 if changed {
                     to_tag.push(work);
                 }
-                source_tags(tx, work, e)?;
+                tagging::add(tx, work, tagging::source_rows(e))?;
             }
             None => {
                 let incoming = Fields::from_entry(e, now);
@@ -594,25 +593,29 @@ pub(super) fn ingest(
                         if w.retag {
                             to_tag.push(w.id);
                         }
-                        w.track(&mut touched)
+                        let work = w.track(&mut touched);
+                        tagging::add(tx, work, tagging::source_rows(e))?;
+                        work
                     }
                     None => {
                         stats.new += 1;
-                        let w = insert(&mut hot, &incoming)?;
-                        touched.insert(w, LinkKeys::of(&incoming));
-                        match pre.and_then(|p| p.verdict.as_ref()) {
-                            Some(v) if tagger.is_some() => {
-                                super::tagging::write_verdict(&mut hot.tags, w, v)?
-                            }
-                            _ => to_tag.push(w),
+                        // The tags go in with the work: the verdict prepared for it,
+                        // else only what its source states until it is classified below.
+                        let tags = match pre.and_then(|p| p.tags.as_deref()) {
+                            Some(t) if tagger.is_some() => Cow::Borrowed(t),
+                            _ => Cow::Owned(tagging::encode(tagging::source_rows(e))),
+                        };
+                        let w = insert(&mut hot, &incoming, &tags)?;
+                        if matches!(tags, Cow::Owned(_)) {
+                            to_tag.push(w);
                         }
+                        touched.insert(w, LinkKeys::of(&incoming));
                         w
                     }
                 };
                 hot.insert_source
                     .execute(params![work, feed_id, key, e.link, hash, now])?;
                 stats.new_sightings += 1;
-                source_tags(tx, work, e)?;
             }
         }
     }
@@ -626,25 +629,11 @@ pub(super) fn ingest(
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM entries WHERE id = ?1)")?
                 .query_row([id], |r| r.get(0))?;
             if exists {
-                super::tagging::tag_work(tx, &mut hot.tags, id, tagger)?;
+                tagging::tag_work(tx, id, tagger)?;
             }
         }
     }
     Ok(stats)
-}
-
-/// Type tags a source states outright (`type:preprint` from Europe PMC's PPR source
-/// or bioRxiv, `type:trial-registration` from ClinicalTrials.gov), kept as tags with
-/// the category as their evidence.
-fn source_tags(tx: &Connection, work: i64, e: &RawEntry) -> rusqlite::Result<()> {
-    for c in e.categories.iter().filter(|c| c.starts_with("type:")) {
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
-             VALUES (?1, ?2, 'source', ?2, NULL, NULL)",
-        )?
-        .execute(params![work, c])?;
-    }
-    Ok(())
 }
 
 /// Both directions of a link; `rel` names what the linked work is to this one.

@@ -2,7 +2,7 @@
 //! to the title) and `show`, with the shared filters.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, ToSql, params};
+use rusqlite::{OptionalExtension, Row, ToSql};
 use serde::Serialize;
 
 use super::feeds::ts;
@@ -78,13 +78,6 @@ pub struct EntryDetail {
     pub evidence: Vec<Evidence>,
 }
 
-/// Condition tags in their reporting order (trd before depression), then `drug:`,
-/// then `type:`.
-pub(super) const TAG_ORDER: &str =
-    "instr(tag, ':') > 0, CASE tag WHEN 'trd' THEN 0 WHEN 'ptsd' THEN 1
-    WHEN 'ocd' THEN 2 WHEN 'anxiety' THEN 3 WHEN 'depression' THEN 4 WHEN 'bipolar' THEN 5
-    WHEN 'suicidality' THEN 6 WHEN 'substance-use' THEN 7 ELSE 8 END, tag";
-
 pub(super) const SUMMARY_COLUMNS: &str =
     "e.id, e.title, e.link, e.published_at, e.journal, e.doi, e.pmid, e.pmcid, e.nct_id";
 
@@ -141,7 +134,9 @@ pub(super) fn conditions(f: &Filters) -> (String, Vec<Box<dyn ToSql>>) {
     let mut sql = String::new();
     let mut args: Vec<Box<dyn ToSql>> = Vec::new();
     for t in &f.tags {
-        sql.push_str(" AND EXISTS (SELECT 1 FROM tags t WHERE t.entry_id = e.id AND t.tag = ?)");
+        // A line of `entries.tags` starts with the tag's name and a tab (see
+        // `tagging::encode`); the line break before the first is supplied.
+        sql.push_str(" AND instr(char(10) || e.tags, char(10) || ? || char(9)) > 0");
         args.push(Box::new(t.clone()));
     }
     if let Some(s) = &f.source {
@@ -314,13 +309,9 @@ impl Store {
             )?
             .query_map([r.id], |x| x.get(0))?
             .collect::<rusqlite::Result<_>>()?;
-        r.tags = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT tag FROM tags WHERE entry_id = ?1 ORDER BY {TAG_ORDER}"
-            ))?
-            .query_map([r.id], |x| x.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        r.tags = super::tagging::names(&super::tagging::stored(&self.conn, r.id)?)
+            .map(str::to_owned)
+            .collect();
         r.links = self
             .conn
             .prepare_cached("SELECT rel, to_id FROM links WHERE from_id = ?1 ORDER BY rel, to_id")?
@@ -366,21 +357,7 @@ impl Store {
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;
-            d.evidence = self
-                .conn
-                .prepare(
-                    &format!("SELECT tag, field, phrase, span_start, span_end FROM tags WHERE entry_id = ?1 ORDER BY {TAG_ORDER}"),
-                )?
-                .query_map(params![id], |r| {
-                    let (a, b): (Option<i64>, Option<i64>) = (r.get(3)?, r.get(4)?);
-                    Ok(Evidence {
-                        tag: r.get(0)?,
-                        field: r.get(1)?,
-                        phrase: r.get(2)?,
-                        span: a.zip(b).map(|(a, b)| [a, b]),
-                    })
-                })?
-                .collect::<rusqlite::Result<_>>()?;
+            d.evidence = super::tagging::decode(&super::tagging::stored(&self.conn, id)?);
             Ok(Some(d))
         };
         run().map_err(|e| self.err(e))

@@ -1,12 +1,12 @@
-//! Storing the tagger's verdict: each work's tags with their evidence, kept apart from
-//! the type tags a source states outright, and `retag` over the whole database.
+//! Storing the tagger's verdict: each work's tags with their evidence in its row
+//! (`entries.tags`), kept apart from the type tags a source states outright, and
+//! `retag` over the whole database.
 
-use std::collections::BTreeMap;
-
-use rusqlite::{CachedStatement, Connection};
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::ingest::{TagInputs, load};
+use super::read::Evidence;
 use super::{Result, Store};
 use crate::model::RawEntry;
 use crate::tag::{Classification, TagInput, Tagger};
@@ -30,8 +30,6 @@ pub struct RetagStats {
     pub tags_added: usize,
     pub tags_removed: usize,
 }
-
-type TagRow = (Option<String>, Option<String>, Option<i64>, Option<i64>);
 
 /// Classifies a work from the fields the store keeps: keywords are the categories that
 /// are not structured API data, and `condition:` categories are registered conditions.
@@ -64,153 +62,209 @@ pub fn classify_entry(tagger: &Tagger, e: &RawEntry) -> Classification {
     classify(tagger, TagInputs::of_entry(e))
 }
 
-/// Writes the tags of a verdict computed for a new work (nothing to compare with).
-pub(super) fn write_verdict(
-    out: &mut TagWriter,
-    id: i64,
-    verdict: &Classification,
-) -> rusqlite::Result<()> {
-    let rows = verdict.tags.iter().map(|t| {
-        let e = &t.evidence;
-        (
-            &*t.tag,
-            Some(e.field),
-            Some(e.phrase.as_str()),
-            Some(e.span[0] as i64),
-            Some(e.span[1] as i64),
-        )
-    });
-    out.insert(id, rows)
+/// A tag and its evidence, borrowed, on its way into a work's stored tags.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct TagRef<'a> {
+    pub tag: &'a str,
+    pub field: Option<&'a str>,
+    pub phrase: Option<&'a str>,
+    pub span: Option<[i64; 2]>,
 }
 
-/// A tag and its evidence, borrowed for [`TagWriter::insert`].
-pub(super) type TagRowRef<'a> = (
-    &'a str,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<i64>,
-    Option<i64>,
-);
-
-/// The most tag rows one statement of [`TagWriter`] inserts; a work has five or six.
-const ROWS_PER_INSERT: usize = 8;
-
-/// Inserts a work's tag rows, several to a statement. A row cost the writer some
-/// 2 µs when a statement of its own inserted it; one statement for all of a work's
-/// rows took a quarter of that off (0.49 to 0.37 s of CPU in a cold pass of 45,000
-/// works and 240,000 rows), the part spent running a statement rather than adding
-/// to the table. That holds where foreign keys go unchecked (the pipeline's writer,
-/// see [`Store::set_key_checks`]): with the checks, a statement of several rows
-/// keeps a journal of every page it touches, to undo itself should a later row
-/// fail its key.
-pub(super) struct TagWriter<'c> {
-    tx: &'c Connection,
-    /// The statement inserting `n + 1` rows, prepared when first needed.
-    by_rows: [Option<CachedStatement<'c>>; ROWS_PER_INSERT],
-}
-
-impl<'c> TagWriter<'c> {
-    pub(super) fn new(tx: &'c Connection) -> TagWriter<'c> {
-        TagWriter {
-            tx,
-            by_rows: Default::default(),
+impl<'a> TagRef<'a> {
+    pub(super) fn of(e: &'a Evidence) -> TagRef<'a> {
+        TagRef {
+            tag: &e.tag,
+            field: e.field.as_deref(),
+            phrase: e.phrase.as_deref(),
+            span: e.span,
         }
-    }
-
-    /// Inserts `rows` for work `id`; a row whose tag the work already has is skipped.
-    pub(super) fn insert<'a>(
-        &mut self,
-        id: i64,
-        rows: impl IntoIterator<Item = TagRowRef<'a>>,
-    ) -> rusqlite::Result<()> {
-        let mut batch: Vec<TagRowRef> = Vec::with_capacity(ROWS_PER_INSERT);
-        for row in rows {
-            batch.push(row);
-            if batch.len() == ROWS_PER_INSERT {
-                self.flush(id, &mut batch)?;
-            }
-        }
-        self.flush(id, &mut batch)
-    }
-
-    fn flush(&mut self, id: i64, batch: &mut Vec<TagRowRef>) -> rusqlite::Result<()> {
-        let Some(slot) = batch.len().checked_sub(1) else {
-            return Ok(());
-        };
-        let st = match &mut self.by_rows[slot] {
-            Some(st) => st,
-            empty => empty.insert(self.tx.prepare_cached(&insert_sql(batch.len()))?),
-        };
-        for (i, (tag, field, phrase, a, b)) in batch.drain(..).enumerate() {
-            let at = i * 6;
-            st.raw_bind_parameter(at + 1, id)?;
-            st.raw_bind_parameter(at + 2, tag)?;
-            st.raw_bind_parameter(at + 3, field)?;
-            st.raw_bind_parameter(at + 4, phrase)?;
-            st.raw_bind_parameter(at + 5, a)?;
-            st.raw_bind_parameter(at + 6, b)?;
-        }
-        st.raw_execute().map(drop)
     }
 }
 
-/// The statement inserting `n` tag rows with their evidence.
-fn insert_sql(n: usize) -> String {
-    let mut sql = String::from(
-        "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end) VALUES ",
-    );
-    for i in 0..n {
+/// The field of the type tags a source states outright (see [`source_rows`]).
+const SOURCE: &str = "source";
+
+/// A verdict's tags as rows.
+pub(super) fn verdict_rows(v: &Classification) -> impl Iterator<Item = TagRef<'_>> {
+    v.tags.iter().map(|t| TagRef {
+        tag: &t.tag,
+        field: Some(t.evidence.field),
+        phrase: Some(&t.evidence.phrase),
+        span: Some([t.evidence.span[0] as i64, t.evidence.span[1] as i64]),
+    })
+}
+
+/// Type tags a source states outright (`type:preprint` from Europe PMC's PPR source
+/// or bioRxiv, `type:trial-registration` from ClinicalTrials.gov), with the category
+/// as their evidence.
+pub(super) fn source_rows(e: &RawEntry) -> impl Iterator<Item = TagRef<'_>> {
+    e.categories
+        .iter()
+        .filter(|c| c.starts_with("type:"))
+        .map(|c| TagRef {
+            tag: c,
+            field: Some(SOURCE),
+            phrase: Some(c),
+            span: None,
+        })
+}
+
+/// Where a tag goes among a work's tags: conditions first, in a fixed order, then the
+/// `drug:` and `type:` tags by name (migration 0011 says the same in SQL).
+fn display_order(tag: &str) -> (bool, u8, &str) {
+    const CONDITIONS: [&str; 8] = [
+        "trd",
+        "ptsd",
+        "ocd",
+        "anxiety",
+        "depression",
+        "bipolar",
+        "suicidality",
+        "substance-use",
+    ];
+    let rank = CONDITIONS.iter().position(|c| *c == tag).unwrap_or(8);
+    (tag.contains(':'), rank as u8, tag)
+}
+
+/// A work's tags as `entries.tags` keeps them (schema 11): one line per tag, in
+/// display order, `tag TAB field TAB start TAB end TAB phrase`, a part left empty
+/// when unknown. Of several rows for one tag the first is kept. Tabs and line breaks
+/// inside a part become spaces.
+///
+/// Why a column and not a table of rows: a work has six tags on average, and as rows
+/// of their own they were a tenth of the database and a quarter of the writer's work
+/// in a cold pass (240,000 inserts into a second B-tree); the column is written with
+/// the work's row. Everything reads tags per work, or all of them (`stats`), which
+/// scans the works either way.
+pub(super) fn encode<'a>(rows: impl IntoIterator<Item = TagRef<'a>>) -> String {
+    let mut kept: Vec<TagRef<'a>> = Vec::new();
+    for r in rows {
+        if !kept.iter().any(|k| k.tag == r.tag) {
+            kept.push(r);
+        }
+    }
+    kept.sort_by(|a, b| display_order(a.tag).cmp(&display_order(b.tag)));
+    let mut out = String::with_capacity(kept.len() * 48);
+    let put = |part: &str, out: &mut String| {
+        out.extend(part.chars().map(|c| match c {
+            '\t' | '\n' | '\r' => ' ',
+            c => c,
+        }));
+    };
+    for (i, r) in kept.iter().enumerate() {
         if i > 0 {
-            sql.push_str(", ");
+            out.push('\n');
         }
-        sql.push_str("(?, ?, ?, ?, ?, ?)");
+        put(r.tag, &mut out);
+        out.push('\t');
+        put(r.field.unwrap_or(""), &mut out);
+        out.push('\t');
+        if let Some([a, b]) = r.span {
+            out.push_str(&format!("{a}\t{b}"));
+        } else {
+            out.push('\t');
+        }
+        out.push('\t');
+        put(r.phrase.unwrap_or(""), &mut out);
     }
-    sql
+    out
 }
 
-/// Classifies one stored work and replaces its tagger-set tags when they changed,
-/// inserting through `out`. Returns (added, removed).
+/// The tags in a stored `entries.tags`, with their evidence.
+pub(super) fn decode(text: &str) -> Vec<Evidence> {
+    text.split('\n')
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let mut parts = line.splitn(5, '\t');
+            let mut next = || parts.next().filter(|p| !p.is_empty());
+            let tag = next().unwrap_or_default().to_owned();
+            let field = next().map(str::to_owned);
+            let start = next().and_then(|p| p.parse().ok());
+            let end = next().and_then(|p| p.parse().ok());
+            let phrase = next().map(str::to_owned);
+            Evidence {
+                tag,
+                field,
+                phrase,
+                span: start.zip(end).map(|(a, b)| [a, b]),
+            }
+        })
+        .collect()
+}
+
+/// The names of the tags in a stored `entries.tags`, in display order.
+pub(super) fn names(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\n')
+        .filter_map(|l| l.split('\t').next())
+        .filter(|t| !t.is_empty())
+}
+
+/// A work's stored tags.
+pub(super) fn stored(tx: &Connection, id: i64) -> rusqlite::Result<String> {
+    tx.prepare_cached("SELECT tags FROM entries WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+}
+
+/// Replaces a work's stored tags.
+pub(super) fn store(tx: &Connection, id: i64, tags: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE entries SET tags = ?2 WHERE id = ?1")?
+        .execute(params![id, tags])
+        .map(drop)
+}
+
+/// Adds `rows` to work `id`'s tags, keeping the tags it has; writes only on a change.
+pub(super) fn add<'a>(
+    tx: &Connection,
+    id: i64,
+    rows: impl IntoIterator<Item = TagRef<'a>>,
+) -> rusqlite::Result<()> {
+    let mut rows = rows.into_iter().peekable();
+    if rows.peek().is_none() {
+        return Ok(());
+    }
+    let old = stored(tx, id)?;
+    let have = decode(&old);
+    let mut all: Vec<TagRef> = have.iter().map(TagRef::of).collect();
+    for r in rows {
+        all.push(r);
+    }
+    let new = encode(all);
+    if new != old {
+        store(tx, id, &new)?;
+    }
+    Ok(())
+}
+
+/// Classifies one stored work and replaces its tagger-set tags when they changed; the
+/// tags its sources state stay. Returns (added, removed).
 pub(super) fn tag_work(
     tx: &Connection,
-    out: &mut TagWriter,
     id: i64,
     tagger: &Tagger,
 ) -> rusqlite::Result<(usize, usize)> {
     let f = load(tx, id)?;
     let verdict = classify(tagger, f.tag_inputs());
-    let new: BTreeMap<String, TagRow> = verdict
-        .tags
-        .into_iter()
-        .map(|t| {
-            let e = t.evidence;
-            (
-                t.tag.to_string(),
-                (
-                    Some(e.field.to_owned()),
-                    Some(e.phrase),
-                    Some(e.span[0] as i64),
-                    Some(e.span[1] as i64),
-                ),
-            )
-        })
-        .collect();
-    let old: BTreeMap<String, TagRow> = tx
-        .prepare_cached(
-            "SELECT tag, field, phrase, span_start, span_end FROM tags WHERE entry_id = ?1 AND field IS NOT 'source'",
-        )?
-        .query_map([id], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))))?
-        .collect::<rusqlite::Result<_>>()?;
-    if old == new {
+    let have = decode(&stored(tx, id)?);
+    let (sources, old): (Vec<&Evidence>, Vec<&Evidence>) = have
+        .iter()
+        .partition(|e| e.field.as_deref() == Some(SOURCE));
+    let new: Vec<TagRef> = verdict_rows(&verdict).collect();
+    let same =
+        old.len() == new.len() && old.iter().all(|o| new.iter().any(|n| *n == TagRef::of(o)));
+    if same {
         return Ok((0, 0));
     }
-    let added = new.keys().filter(|k| !old.contains_key(*k)).count();
-    let removed = old.keys().filter(|k| !new.contains_key(*k)).count();
-    tx.prepare_cached("DELETE FROM tags WHERE entry_id = ?1 AND field IS NOT 'source'")?
-        .execute([id])?;
-    let rows = new.iter().map(|(tag, (field, phrase, a, b))| {
-        (tag.as_str(), field.as_deref(), phrase.as_deref(), *a, *b)
-    });
-    out.insert(id, rows)?;
+    let added = new
+        .iter()
+        .filter(|n| !old.iter().any(|o| o.tag == n.tag))
+        .count();
+    let removed = old
+        .iter()
+        .filter(|o| !new.iter().any(|n| n.tag == o.tag))
+        .count();
+    let tags = encode(sources.into_iter().map(TagRef::of).chain(new));
+    store(tx, id, &tags)?;
     Ok((added, removed))
 }
 
@@ -226,9 +280,8 @@ impl Store {
                 entries: ids.len(),
                 ..Default::default()
             };
-            let mut out = TagWriter::new(tx);
             for id in ids {
-                let (added, removed) = tag_work(tx, &mut out, id, tagger)?;
+                let (added, removed) = tag_work(tx, id, tagger)?;
                 if added + removed > 0 {
                     stats.entries_changed += 1;
                 }

@@ -79,9 +79,7 @@ fn migrations_apply_to_a_fresh_file_with_pragmas() {
         .pragma_query_value(None, "page_size", |r| r.get(0))
         .unwrap();
     assert_eq!(page, PAGE_SIZE);
-    for table in [
-        "feeds", "entries", "sources", "tags", "links", "fts_log", "meta",
-    ] {
+    for table in ["feeds", "entries", "sources", "links", "fts_log", "meta"] {
         let n: i64 = c
             .query_row(
                 "SELECT COUNT(*) FROM sqlite_master WHERE name = ?1",
@@ -585,11 +583,19 @@ fn merges_without_key_checks_leave_nothing_pointing_at_a_work_that_is_gone() {
     ingest(&mut s, "c", &[b]);
     let tagged: i64 = s
         .connection()
-        .query_row("SELECT COUNT(DISTINCT entry_id) FROM tags", [], |r| {
+        .query_row("SELECT COUNT(*) FROM entries WHERE tags != ''", [], |r| {
             r.get(0)
         })
         .unwrap();
     assert_eq!(tagged, 3, "every work has tags before the merge");
+    let tags_by_pmid = |s: &Store| -> String {
+        s.connection()
+            .query_row("SELECT tags FROM entries WHERE pmid = '999'", [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    };
+    let folded = tags_by_pmid(&s);
     let mut both = entry("c1", text);
     both.doi = Some("10.1000/x.1".into());
     both.pmid = Some("999".into());
@@ -615,6 +621,27 @@ fn merges_without_key_checks_leave_nothing_pointing_at_a_work_that_is_gone() {
     assert_eq!(self_links, 0);
     let paper = id_by_doi(&s, "10.1000/x.1");
     assert_eq!(links_of(&s, paper).len(), 1, "{:?}", links_of(&s, paper));
+    // The folded work's tags came along: the same text, so the same tags, and the
+    // source's type tag with the category as its evidence.
+    let kept = s.show(paper).unwrap().unwrap().evidence;
+    let folded = super::tagging::decode(&folded);
+    assert!(!folded.is_empty());
+    for e in &folded {
+        assert!(
+            kept.iter().any(|k| k.tag == e.tag),
+            "{} lost: {kept:?}",
+            e.tag
+        );
+    }
+    let preprint = kept.iter().find(|k| k.tag == "type:preprint").unwrap();
+    assert_eq!(
+        (
+            preprint.field.as_deref(),
+            preprint.phrase.as_deref(),
+            preprint.span
+        ),
+        (Some("source"), Some("type:preprint"), None)
+    );
 }
 
 #[test]
@@ -1478,48 +1505,142 @@ fn an_expanded_prefix_ranks_its_spellings_as_one_word() {
 }
 
 #[test]
-fn a_works_tag_rows_are_written_whole_across_statements_and_repeats_are_skipped() {
-    let (_d, mut s) = open();
-    ingest(&mut s, "a", &[entry("w1", "A work")]);
-    let id: i64 = s
-        .connection()
-        .query_row("SELECT id FROM entries", [], |r| r.get(0))
+fn a_works_tags_keep_the_first_row_of_each_in_display_order_and_read_back_whole() {
+    use super::tagging::{TagRef, decode, encode, names};
+    let row = |tag, field, phrase, span| TagRef {
+        tag,
+        field,
+        phrase,
+        span,
+    };
+    let text = encode([
+        row(
+            "type:rct",
+            Some("publication_types"),
+            Some("RCT"),
+            Some([0, 3]),
+        ),
+        row(
+            "drug:ketamine",
+            Some("title"),
+            Some("ketamine"),
+            Some([10, 18]),
+        ),
+        row(
+            "depression",
+            Some("abstract"),
+            Some("MADRS\tscore\nfell"),
+            Some([4, 9]),
+        ),
+        row("trd", Some("title"), Some("TRD"), Some([0, 3])),
+        // A repeat: the first row of a tag stands, as the table's INSERT OR IGNORE did.
+        row("trd", Some("abstract"), Some("again"), Some([1, 2])),
+        row("type:preprint", Some("source"), Some("type:preprint"), None),
+        row("user-tag", None, None, None),
+    ]);
+    assert_eq!(
+        names(&text).collect::<Vec<_>>(),
+        [
+            "trd",
+            "depression",
+            "user-tag",
+            "drug:ketamine",
+            "type:preprint",
+            "type:rct"
+        ]
+    );
+    let back = decode(&text);
+    assert_eq!(back.len(), 6);
+    assert_eq!(
+        (
+            back[0].field.as_deref(),
+            back[0].phrase.as_deref(),
+            back[0].span
+        ),
+        (Some("title"), Some("TRD"), Some([0, 3]))
+    );
+    // Tabs and line breaks would split the stored line: they become spaces.
+    assert_eq!(back[1].phrase.as_deref(), Some("MADRS score fell"));
+    assert_eq!(
+        (
+            back[2].field.as_deref(),
+            back[2].phrase.as_deref(),
+            back[2].span
+        ),
+        (None, None, None)
+    );
+    assert_eq!(back[4].span, None);
+    assert_eq!(back[5].span, Some([0, 3]));
+    // Written again from what was read, the text is the same.
+    assert_eq!(encode(back.iter().map(TagRef::of)), text);
+    assert!(decode("").is_empty() && names("").next().is_none());
+}
+
+#[test]
+fn migrating_to_v11_moves_every_tag_row_into_its_works_row_in_display_order() {
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("k.db");
+    {
+        let c = Connection::open(&path).unwrap();
+        for (_, sql) in &MIGRATIONS[..10] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.pragma_update(None, "user_version", 10).unwrap();
+        c.execute_batch(
+            "INSERT INTO entries (id, title, first_seen_at, sort_at) VALUES
+                 (1, 'one', 0, 0), (2, 'two', 0, 0), (3, 'untagged', 0, 0);
+             INSERT INTO tags (entry_id, tag, field, phrase, span_start, span_end) VALUES
+                 (1, 'drug:ketamine', 'title', 'ketamine', 0, 8),
+                 (1, 'ptsd', 'abstract', 'post' || char(9) || 'traumatic', 10, 24),
+                 (1, 'trd', 'title', 'TRD', 9, 12),
+                 (1, 'type:preprint', 'source', 'type:preprint', NULL, NULL),
+                 (2, 'ocd', NULL, NULL, NULL, NULL);",
+        )
         .unwrap();
-    // Eleven rows: more than one statement holds, with a repeat in the second.
-    let names: Vec<String> = (0..10).map(|i| format!("t{i:02}")).collect();
-    let mut rows: Vec<super::tagging::TagRowRef> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            (
-                n.as_str(),
-                Some("abstract"),
-                Some("p"),
-                Some(i as i64),
-                Some(i as i64 + 1),
-            )
-        })
-        .collect();
-    rows.push(("t00", Some("title"), Some("again"), Some(0), Some(5)));
-    for checks in [true, false] {
-        s.set_key_checks(checks).unwrap();
-        let c = s.connection();
-        c.execute("DELETE FROM tags", []).unwrap();
-        super::tagging::TagWriter::new(c)
-            .insert(id, rows.iter().copied())
-            .unwrap();
-        let stored: Vec<(String, String, i64)> = c
-            .prepare("SELECT tag, field, span_start FROM tags WHERE entry_id = ?1 ORDER BY tag")
-            .unwrap()
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        let want: Vec<(String, String, i64)> = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.clone(), "abstract".to_owned(), i as i64))
-            .collect();
-        assert_eq!(stored, want, "key checks {checks}");
     }
+    let s = Store::open(&path).unwrap();
+    let evidence = |id| s.show(id).unwrap().unwrap().evidence;
+    let one = evidence(1);
+    let tags: Vec<&str> = one.iter().map(|e| e.tag.as_str()).collect();
+    assert_eq!(tags, ["trd", "ptsd", "drug:ketamine", "type:preprint"]);
+    assert_eq!(
+        (
+            one[1].field.as_deref(),
+            one[1].phrase.as_deref(),
+            one[1].span
+        ),
+        (Some("abstract"), Some("post traumatic"), Some([10, 24]))
+    );
+    assert_eq!(
+        (one[3].field.as_deref(), one[3].span),
+        (Some("source"), None)
+    );
+    let two = evidence(2);
+    assert_eq!(two.len(), 1);
+    assert_eq!(
+        (two[0].tag.as_str(), two[0].field.as_deref()),
+        ("ocd", None)
+    );
+    assert!(evidence(3).is_empty());
+    // What the column holds is exactly what ingest would have written.
+    let stored = super::tagging::stored(s.connection(), 1).unwrap();
+    assert_eq!(
+        super::tagging::encode(one.iter().map(super::tagging::TagRef::of)),
+        stored
+    );
+    let gone: bool = s
+        .connection()
+        .query_row(
+            "SELECT NOT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'tags')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(gone, "the tags table is dropped");
+    let f = Filters {
+        tags: vec!["ptsd".into()],
+        ..Filters::default()
+    };
+    let listed: Vec<i64> = s.list(&f).unwrap().iter().map(|e| e.id).collect();
+    assert_eq!(listed, [1]);
 }

@@ -147,20 +147,23 @@ pub fn build(db: &Path) -> Corpus {
     let ptsd = id_where("title LIKE '%PTSD%' OR title LIKE '%post-traumatic%'");
     let trd = id_where("title LIKE '%treatment-resistant%' OR title LIKE '%TRD%'");
     let ocd = id_where("title LIKE '%obsessive%'");
+    // A work's tags are lines of `entries.tags` (tag, field, start, end, phrase), in
+    // display order: added here in that order (trd, ptsd, ocd, depression).
     let tag = |ids: &[i64], tag: &str| {
         for id in ids {
             c.execute(
-                "INSERT OR IGNORE INTO tags (entry_id, tag, field, phrase, span_start, span_end)
-                 VALUES (?1, ?2, 'title', ?2, 0, 1)",
+                "UPDATE entries SET tags = tags || CASE tags WHEN '' THEN '' ELSE char(10) END
+                     || ?2 || char(9) || 'title' || char(9) || '0' || char(9) || '1' || char(9) || ?2
+                 WHERE id = ?1",
                 rusqlite::params![id, tag],
             )
             .unwrap();
         }
     };
-    tag(&ptsd, "ptsd");
     tag(&trd, "trd");
-    tag(&trd, "depression");
+    tag(&ptsd, "ptsd");
     tag(&ocd, "ocd");
+    tag(&trd, "depression");
     let total = store.count_entries().unwrap() as usize;
     assert!(
         !ptsd.is_empty() && !trd.is_empty(),
