@@ -1637,6 +1637,12 @@ fn migrating_to_v11_moves_every_tag_row_into_its_works_row_in_display_order() {
         )
         .unwrap();
     assert!(gone, "the tags table is dropped");
+    // Migrations keep SQLite's undo copies on disk (see `migrate`); queries, in memory.
+    let temp_store: i64 = s
+        .connection()
+        .pragma_query_value(None, "temp_store", |r| r.get(0))
+        .unwrap();
+    assert_eq!(temp_store, 2, "temp_store is MEMORY again");
     let f = Filters {
         tags: vec!["ptsd".into()],
         ..Filters::default()
