@@ -113,17 +113,10 @@ pub(super) fn source_rows(e: &RawEntry) -> impl Iterator<Item = TagRef<'_>> {
 /// Where a tag goes among a work's tags: conditions first, in a fixed order, then the
 /// `drug:` and `type:` tags by name (migration 0011 says the same in SQL).
 fn display_order(tag: &str) -> (bool, u8, &str) {
-    const CONDITIONS: [&str; 8] = [
-        "trd",
-        "ptsd",
-        "ocd",
-        "anxiety",
-        "depression",
-        "bipolar",
-        "suicidality",
-        "substance-use",
-    ];
-    let rank = CONDITIONS.iter().position(|c| *c == tag).unwrap_or(8);
+    let rank = crate::tag::CONDITION_TAGS
+        .iter()
+        .position(|c| *c == tag)
+        .unwrap_or(crate::tag::CONDITION_TAGS.len());
     (tag.contains(':'), rank as u8, tag)
 }
 
