@@ -301,3 +301,40 @@ fn a_read_only_search_without_an_index_file_says_so() {
     assert_eq!(r.list(&Filters::default()).unwrap().len(), 1);
     assert!(!index_path(&db).exists(), "a reader never creates it");
 }
+
+/// FTS5's merge setting for the index (see `AUTOMERGE`), as the index file keeps it.
+fn automerge(db: &Path) -> Option<i64> {
+    let c = rusqlite::Connection::open(index_path(db)).unwrap();
+    c.query_row(
+        "SELECT v FROM entries_fts_config WHERE k = 'automerge'",
+        [],
+        |r| r.get(0),
+    )
+    .optional()
+    .unwrap()
+}
+
+#[test]
+fn an_index_writer_sets_the_merge_setting_on_new_and_older_index_files() {
+    let (_d, mut s) = open();
+    ingest_three(&mut s);
+    s.flush_index().unwrap();
+    let db = s.path().to_path_buf();
+    drop(s);
+    assert_eq!(automerge(&db), Some(AUTOMERGE));
+    // An index file made before the setting has FTS5's default of 4.
+    {
+        let c = rusqlite::Connection::open(index_path(&db)).unwrap();
+        c.execute(
+            "INSERT INTO entries_fts (entries_fts, rank) VALUES ('automerge', 4)",
+            [],
+        )
+        .unwrap();
+    }
+    assert_eq!(automerge(&db), Some(4));
+    // Opening the index to write it sets it again, and searching still finds the words.
+    drop(Index::open(&db).unwrap());
+    assert_eq!(automerge(&db), Some(AUTOMERGE));
+    let s = Store::open(&db).unwrap();
+    assert_eq!(s.search("bullfrog", &Filters::default()).unwrap().len(), 1);
+}
