@@ -601,12 +601,15 @@ pub(super) fn ingest(
                         stats.new += 1;
                         // The tags go in with the work: the verdict prepared for it,
                         // else only what its source states until it is classified below.
-                        let tags = match pre.and_then(|p| p.tags.as_deref()) {
-                            Some(t) if tagger.is_some() => Cow::Borrowed(t),
-                            _ => Cow::Owned(tagging::encode(tagging::source_rows(e))),
+                        let prepared = pre
+                            .and_then(|p| p.tags.as_deref())
+                            .filter(|_| tagger.is_some());
+                        let tags = match prepared {
+                            Some(t) => Cow::Borrowed(t),
+                            None => Cow::Owned(tagging::encode(tagging::source_rows(e))),
                         };
                         let w = insert(&mut hot, &incoming, &tags)?;
-                        if matches!(tags, Cow::Owned(_)) {
+                        if prepared.is_none() {
                             to_tag.push(w);
                         }
                         touched.insert(w, LinkKeys::of(&incoming));

@@ -2,6 +2,8 @@
 //! (`entries.tags`), kept apart from the type tags a source states outright, and
 //! `retag` over the whole database.
 
+use std::fmt::Write as _;
+
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
@@ -154,7 +156,8 @@ pub(super) fn encode<'a>(rows: impl IntoIterator<Item = TagRef<'a>>) -> String {
         put(r.field.unwrap_or(""), &mut out);
         out.push('\t');
         if let Some([a, b]) = r.span {
-            out.push_str(&format!("{a}\t{b}"));
+            // Into the string itself: a `format!` here allocated for every tag written.
+            let _ = write!(out, "{a}\t{b}");
         } else {
             out.push('\t');
         }
