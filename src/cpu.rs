@@ -84,7 +84,8 @@ impl CpuPool {
     }
 }
 
-fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+/// What a panic said, for a log line or an error message.
+pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     p.downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| p.downcast_ref::<String>().cloned())

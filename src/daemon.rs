@@ -2,7 +2,7 @@
 //! a lock file keeps it single; SIGINT/SIGTERM drain and exit, SIGHUP reloads the
 //! config, and a watchdog covers a scheduler that stops ticking.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -146,6 +146,8 @@ struct Daemon {
     ctx: Ctx,
     in_flight: HashSet<String>,
     tasks: JoinSet<String>,
+    /// The feed of each task in `tasks`, to free it even when its task panics.
+    names: HashMap<tokio::task::Id, String>,
     permits: Arc<Semaphore>,
     stopping: Arc<AtomicBool>,
 }
@@ -174,6 +176,7 @@ impl Daemon {
                 continue;
             };
             self.in_flight.insert(name.clone());
+            let feed_name = name.clone();
             let (ctx, permits, stopping) = (
                 self.ctx.clone(),
                 self.permits.clone(),
@@ -181,7 +184,7 @@ impl Daemon {
             );
             let delay = stagger * started;
             started += 1;
-            self.tasks.spawn(async move {
+            let task = self.tasks.spawn(async move {
                 tokio::time::sleep(delay).await;
                 let Ok(_permit) = permits.acquire_owned().await else {
                     return name;
@@ -191,6 +194,24 @@ impl Daemon {
                 }
                 name
             });
+            self.names.insert(task.id(), feed_name);
+        }
+    }
+
+    /// A feed task ended. `refresh_feed` records its own panics, so one that ends in
+    /// a panic here (a bug outside it) is logged and the feed freed to run again.
+    async fn finished(&mut self, done: Result<(tokio::task::Id, String), tokio::task::JoinError>) {
+        let id = match &done {
+            Ok((id, _)) => *id,
+            Err(e) => e.id(),
+        };
+        let name = self.names.remove(&id);
+        if let Some(name) = &name {
+            self.in_flight.remove(name);
+        }
+        if let Err(e) = done {
+            let feed = name.as_deref().unwrap_or("?");
+            tracing::error!(feed, "feed task failed (a bug; please report it): {e}");
         }
     }
 
@@ -245,6 +266,7 @@ pub async fn run(config_flag: Option<PathBuf>, cfg: Config, store: Store) -> any
         ctx: Ctx::new(cfg, store)?,
         in_flight: HashSet::new(),
         tasks: JoinSet::new(),
+        names: HashMap::new(),
         stopping: Arc::new(AtomicBool::new(false)),
     };
 
@@ -271,7 +293,8 @@ pub async fn run(config_flag: Option<PathBuf>, cfg: Config, store: Store) -> any
         .ok()
         .and_then(|s| s.parse().ok())
         .map(Duration::from_secs)
-        .unwrap_or_else(|| (period(&tick_expr) * 3).max(Duration::from_secs(5)));
+        .unwrap_or_else(|| period(&tick_expr).saturating_mul(3))
+        .clamp(Duration::from_secs(5), Duration::from_secs(24 * 3600));
     tracing::info!(pid = std::process::id(), tick = %tick_expr, "daemon started");
 
     d.tick(CATCH_UP_STAGGER).await; // catch up on overdue feeds at once, spread out
@@ -295,10 +318,8 @@ pub async fn run(config_flag: Option<PathBuf>, cfg: Config, store: Store) -> any
                 last_tick = Instant::now();
                 d.tick(Duration::ZERO).await;
             }
-            Some(done) = d.tasks.join_next() => {
-                if let Ok(name) = done {
-                    d.in_flight.remove(&name);
-                }
+            Some(done) = d.tasks.join_next_with_id() => {
+                d.finished(done).await;
                 if d.tasks.is_empty() {
                     d.ctx.flush_index().await;
                 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 
 use anyhow::Context as _;
 
@@ -304,16 +304,20 @@ async fn select_page(
         })
 }
 
-/// Refreshes one feed. Never fails: every problem is recorded on the feed's row and
-/// reported in the returned [`FeedReport`].
+/// Refreshes one feed. Never fails: every problem, a panic (a bug) included, is
+/// recorded on the feed's row and reported in the returned [`FeedReport`].
 pub async fn refresh_feed(ctx: &Ctx, feed: &FeedConfig) -> FeedReport {
     let started = Instant::now();
-    let outcome = match refresh(ctx, feed).await {
-        Ok(o) => o,
-        Err(e) => Outcome::Failed {
+    let run = std::panic::AssertUnwindSafe(refresh(ctx, feed))
+        .catch_unwind()
+        .await;
+    let outcome = match run {
+        Ok(Ok(o)) => o,
+        Ok(Err(e)) => Outcome::Failed {
             error: e.to_string(),
             transient: true,
         },
+        Err(panic) => record_panic(ctx, feed, &crate::cpu::panic_message(panic.as_ref())).await,
     };
     let report = FeedReport {
         feed: feed.name.clone(),
@@ -322,6 +326,31 @@ pub async fn refresh_feed(ctx: &Ctx, feed: &FeedConfig) -> FeedReport {
     };
     log_report(&report);
     report
+}
+
+/// A refresh that panicked: logged with the feed's name and recorded as its failure,
+/// so the feed shows it in `feeds list` and is tried again after the backoff.
+async fn record_panic(ctx: &Ctx, feed: &FeedConfig, message: &str) -> Outcome {
+    tracing::error!(feed = %feed.name, "refresh panicked (a bug; please report it): {message}");
+    let error = format!("internal error (refresh panicked): {message}");
+    let name = feed.name.clone();
+    let errors = match ctx.with_store(move |s| s.feed(&name)).await {
+        Ok(state) => state.map_or(0, |s| s.consecutive_errors),
+        Err(_) => 0,
+    };
+    let failure = Failure {
+        error: error.clone(),
+        http_status: None,
+        retry_after: None,
+        transient: true,
+        gone: false,
+    };
+    record_failure(ctx, feed, errors, failure)
+        .await
+        .unwrap_or(Outcome::Failed {
+            error,
+            transient: true,
+        })
 }
 
 fn log_report(r: &FeedReport) {
@@ -339,6 +368,7 @@ fn log_report(r: &FeedReport) {
 }
 
 async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
+    failpoint(feed);
     let name = feed.name.clone();
     let state = ctx.with_store(move |s| s.feed(&name)).await?;
     if feed.kind.is_api() {
@@ -454,6 +484,17 @@ async fn refresh(ctx: &Ctx, feed: &FeedConfig) -> Result<Outcome, StoreError> {
     }
 }
 
+/// Debug builds only: `KETLIT_FAILPOINT_PANIC_FEED=NAME` makes that feed's refresh
+/// panic, so the tests can show what a bug in a refresh does to the daemon.
+fn failpoint(feed: &FeedConfig) {
+    #[cfg(debug_assertions)]
+    if std::env::var("KETLIT_FAILPOINT_PANIC_FEED").is_ok_and(|n| n == feed.name) {
+        panic!("failpoint: feed {} panics", feed.name);
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = feed;
+}
+
 /// Days of overlap between an API feed's windows: records are indexed late, so
 /// each run looks back over the end of the previous window.
 const WINDOW_OVERLAP_DAYS: i64 = 2;
@@ -461,9 +502,14 @@ const WINDOW_OVERLAP_DAYS: i64 = 2;
 /// The window an API feed's incremental run asks for: from its last success (less
 /// the overlap), or `lookback_days` back on the first run, to today.
 pub fn incremental_window(feed: &FeedConfig, state: Option<&FeedRow>, today: NaiveDate) -> Window {
+    // Checked: a stored time or a configured span can lie outside the calendar.
+    let back = |from: NaiveDate, days: u64| {
+        from.checked_sub_days(chrono::Days::new(days))
+            .unwrap_or(NaiveDate::MIN)
+    };
     let from = match state.and_then(|s| s.last_success_at) {
-        Some(t) => t.date_naive() - chrono::Days::new(WINDOW_OVERLAP_DAYS as u64),
-        None => today - chrono::Days::new(u64::from(feed.lookback_days)),
+        Some(t) => back(t.date_naive(), WINDOW_OVERLAP_DAYS as u64),
+        None => back(today, u64::from(feed.lookback_days)),
     };
     Window {
         from: from.min(today),
@@ -787,6 +833,15 @@ mod tests {
                 "relevant_only = {relevant_only}"
             );
         }
+    }
+
+    #[test]
+    fn a_lookback_past_the_calendar_starts_the_window_at_its_first_day_instead_of_panicking() {
+        let mut feed = Config::builtin().unwrap().feeds[0].clone();
+        feed.lookback_days = u32::MAX;
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let w = incremental_window(&feed, None, today);
+        assert_eq!((w.from, w.to), (NaiveDate::MIN, today));
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -137,13 +137,18 @@ pub fn parse_when(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> 
     if let Some(num) = s.strip_suffix(['d', 'w', 'm', 'y'])
         && let Ok(n) = num.parse::<i64>()
     {
-        let days = match s.as_bytes()[s.len() - 1] {
-            b'd' => n,
-            b'w' => n * 7,
-            b'm' => n * 30,
-            _ => n * 365,
+        let per = match s.as_bytes()[s.len() - 1] {
+            b'd' => 1,
+            b'w' => 7,
+            b'm' => 30,
+            _ => 365,
         };
-        return Duration::try_days(days)
+        if n < 0 {
+            return Err(format!("{s:?}: a span back from now cannot be negative"));
+        }
+        return n
+            .checked_mul(per)
+            .and_then(Duration::try_days)
             .and_then(|d| now.checked_sub_signed(d))
             .ok_or_else(|| format!("{s:?} is too far back"));
     }
@@ -168,7 +173,7 @@ pub fn parse_until(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String>
     let t = s.trim();
     let is_date = |len: usize| t.len() == len && t.bytes().all(|b| b.is_ascii_digit() || b == b'-');
     Ok(if is_date(10) {
-        start + Duration::days(1)
+        start.checked_add_signed(Duration::days(1)).unwrap_or(start)
     } else if is_date(7) {
         start
             .date_naive()
@@ -258,6 +263,23 @@ mod tests {
             fts_query("say \"hi\"\"there\""),
             Some("\"say\" \"hi\" \"there\"".into())
         );
+    }
+
+    #[test]
+    fn a_huge_or_negative_since_span_is_an_error_not_an_overflow() {
+        let now = Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).unwrap();
+        for s in [
+            "9223372036854775807w",
+            "9223372036854775807y",
+            "1317624576693539401m",
+            "999999999d",
+        ] {
+            assert!(
+                parse_when(s, now).unwrap_err().contains("too far back"),
+                "{s}"
+            );
+        }
+        assert!(parse_when("-5d", now).unwrap_err().contains("negative"));
     }
 
     #[test]

@@ -88,6 +88,14 @@ fn jitter(schedule: &str, slot: DateTime<Utc>) -> chrono::Duration {
     chrono::Duration::seconds(if max > 0 { fastrand::i64(0..=max) } else { 0 })
 }
 
+/// `now + d`, saturating at the latest representable time instead of overflowing.
+fn after(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(d)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// Next due time after a run: the cron slot (plus jitter), pushed later by a server
 /// hint (`hint`, e.g. Cache-Control max-age or Retry-After) or by the backoff after
 /// `errors` consecutive failures (`backoff_base` doubling, plus up to 25% jitter,
@@ -101,21 +109,24 @@ pub fn next_due(
 ) -> NextDue {
     let mut due = match next_cron(schedule, now) {
         Some(at) => NextDue {
-            at: at + jitter(schedule, at),
+            at: at.checked_add_signed(jitter(schedule, at)).unwrap_or(at),
             reason: format!("schedule {schedule}"),
         },
         None => NextDue {
-            at: now + chrono::Duration::hours(1),
+            at: after(now, Duration::from_secs(3600)),
             reason: "schedule never fires; hourly".into(),
         },
     };
     let mut push = |d: Duration, why: String| {
-        let at = now + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(1));
+        let at = after(now, d);
         if at > due.at {
             due = NextDue { at, reason: why };
         }
     };
     if let Some((d, what)) = hint {
+        // A server's hint (Retry-After, max-age, Expires, ttl) can say anything; no
+        // more than the backoff cap is honoured.
+        let d = d.min(MAX_BACKOFF);
         push(d, format!("{what} {}", human(d)));
     }
     if errors > 0 {
@@ -166,6 +177,25 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_far_future_server_delay_is_clamped_to_the_backoff_cap_instead_of_overflowing() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 10, 59, 0).unwrap();
+        for secs in [10_000_000_000_000, u64::MAX, 1 << 40] {
+            let hint = Some((Duration::from_secs(secs), "server asked to retry after"));
+            let d = next_due("0 0 * * * *", now, hint, 0, FIVE_MIN);
+            assert_eq!(d.at, now + chrono::Duration::hours(24), "{secs}");
+            assert!(d.reason.contains("24.0 h"), "{}", d.reason);
+            // With backoff on top, still no overflow and still capped.
+            let d = next_due("0 0 * * * *", now, hint, 30, FIVE_MIN);
+            assert!(d.at <= now + chrono::Duration::hours(24));
+        }
+        // Near the end of representable time, adding saturates.
+        assert_eq!(
+            after(DateTime::<Utc>::MAX_UTC, MAX_BACKOFF),
+            DateTime::<Utc>::MAX_UTC
+        );
     }
 
     #[test]

@@ -69,8 +69,14 @@ impl Env {
     /// Starts the daemon and waits until its heartbeat says it runs; if it dies
     /// first, fails with what it logged.
     async fn daemon(&self) -> Daemon {
+        self.daemon_with(&[]).await
+    }
+
+    /// [`Env::daemon`] with extra environment variables.
+    async fn daemon_with(&self, vars: &[(&str, &str)]) -> Daemon {
         let child = self
             .command(&["daemon"])
+            .envs(vars.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -317,16 +323,75 @@ async fn retry_after_is_honoured() {
             .contains("retry after"),
         "{busy:#}"
     );
-    assert_eq!(
-        limited["next_due_at"].as_str().unwrap(),
-        "2099-10-21T07:28:00Z"
-    );
+    // A date decades away is clamped to the longest backoff, 24 h.
+    let wait = secs(&limited["next_due_at"]) - secs(&limited["last_fetch_at"]);
+    assert!((24 * 3600..=24 * 3600 + 5).contains(&wait), "{limited:#}");
     assert_eq!(
         server.hits("/busy.xml"),
         1,
         "not asked again before Retry-After"
     );
     assert_eq!(server.hits("/limited.xml"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_after_of_ten_trillion_seconds_is_clamped_and_fetch_does_not_panic() {
+    let server = TestServer::start(Routes::new().reply(
+        "/f.xml",
+        Reply::status(503).header("Retry-After", "10000000000000"),
+    ))
+    .await;
+    let env = Env::new();
+    env.write_config("", &[("f", server.url("/f.xml"), "0 0 * * * *")]);
+    let out = env.run(&["fetch"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a failed feed, not a crash: {stderr}"
+    );
+    let f = env.feed("f").await;
+    let wait = secs(&f["next_due_at"]) - secs(&f["last_fetch_at"]);
+    assert!((24 * 3600..=24 * 3600 + 5).contains(&wait), "{f:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_panicking_feed_task_is_logged_recorded_and_scheduled_again_with_backoff() {
+    let server =
+        TestServer::start(Routes::new().handle("/ok.xml", move |_| Reply::ok(rss(0, 2)))).await;
+    let env = Env::new();
+    env.write_config(
+        "",
+        &[
+            ("boom", server.url("/boom.xml"), "* * * * * *"),
+            ("ok", server.url("/ok.xml"), "* * * * * *"),
+        ],
+    );
+    let d = env
+        .daemon_with(&[("KETLIT_FAILPOINT_PANIC_FEED", "boom")])
+        .await;
+    // Retried after its backoff (1 s, then 2 s): the feed is not left "in flight".
+    let boom = env
+        .wait_feed("boom", 20, |f| f["consecutive_errors"].as_u64() >= Some(2))
+        .await;
+    env.wait_feed("ok", 10, |f| f["last_status"] == "ok").await;
+    let (code, log) = d.stop().await;
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(boom["last_status"], "error", "{boom:#}");
+    let error = boom["last_error"].as_str().unwrap();
+    assert!(error.contains("panicked"), "{boom:#}");
+    assert!(
+        boom["next_due_reason"]
+            .as_str()
+            .unwrap()
+            .contains("backoff"),
+        "{boom:#}"
+    );
+    assert!(
+        log.lines()
+            .any(|l| l.contains("ERROR") && l.contains("feed=boom") && l.contains("panicked")),
+        "{log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

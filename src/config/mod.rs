@@ -17,6 +17,9 @@ pub use paths::{default_config_path, default_db_path};
 
 include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 
+/// The most `lookback_days` may say: older than a century is a typo.
+pub const MAX_LOOKBACK_DAYS: u32 = 36_500;
+
 /// How far back an API feed's first run looks, unless its `lookback_days` says.
 pub const DEFAULT_LOOKBACK_DAYS: u32 = 30;
 
@@ -190,7 +193,7 @@ struct RawHttp {
     connect_timeout_secs: Option<Spanned<u64>>,
     max_body_bytes: Option<Spanned<u64>>,
     concurrency: Option<Spanned<usize>>,
-    per_host_interval_ms: Option<u64>,
+    per_host_interval_ms: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -212,7 +215,7 @@ struct RawPubmed {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDaemon {
-    shutdown_grace_secs: Option<u64>,
+    shutdown_grace_secs: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -318,6 +321,29 @@ fn positive<T: PartialEq + Default + Copy>(
     Ok(*v.get_ref())
 }
 
+const HOUR: u64 = 3600;
+const DAY: u64 = 24 * HOUR;
+
+/// A time setting from 1 to `max`: larger ones are typos, and would overflow the
+/// clock arithmetic they feed.
+fn at_most(src: &Source, v: &Spanned<u64>, key: &str, max: u64) -> Result<u64, ConfigError> {
+    positive(src, v, key)?;
+    at_most_or_zero(src, v, key, max)
+}
+
+/// A time setting from 0 to `max`.
+fn at_most_or_zero(
+    src: &Source,
+    v: &Spanned<u64>,
+    key: &str,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    if *v.get_ref() > max {
+        return Err(src.key_error(v.span(), key, format!("must be at most {max}")));
+    }
+    Ok(*v.get_ref())
+}
+
 /// Applies one parsed file's settings over `cfg`; returns its feeds (not yet resolved).
 fn apply(src: &Source, raw: RawFile, cfg: &mut Config) -> Result<Vec<FeedConfig>, ConfigError> {
     if let Some(h) = raw.http {
@@ -328,10 +354,10 @@ fn apply(src: &Source, raw: RawFile, cfg: &mut Config) -> Result<Vec<FeedConfig>
             cfg.http.user_agent = v.into_inner();
         }
         if let Some(v) = h.timeout_secs {
-            cfg.http.timeout_secs = positive(src, &v, "timeout_secs")?;
+            cfg.http.timeout_secs = at_most(src, &v, "timeout_secs", HOUR)?;
         }
         if let Some(v) = h.connect_timeout_secs {
-            cfg.http.connect_timeout_secs = positive(src, &v, "connect_timeout_secs")?;
+            cfg.http.connect_timeout_secs = at_most(src, &v, "connect_timeout_secs", HOUR)?;
         }
         if let Some(v) = h.max_body_bytes {
             cfg.http.max_body_bytes = positive(src, &v, "max_body_bytes")?;
@@ -340,7 +366,8 @@ fn apply(src: &Source, raw: RawFile, cfg: &mut Config) -> Result<Vec<FeedConfig>
             cfg.http.concurrency = positive(src, &v, "concurrency")?;
         }
         if let Some(v) = h.per_host_interval_ms {
-            cfg.http.per_host_interval_ms = v;
+            cfg.http.per_host_interval_ms =
+                at_most_or_zero(src, &v, "per_host_interval_ms", HOUR * 1000)?;
         }
     }
     if let Some(s) = raw.schedule {
@@ -351,7 +378,7 @@ fn apply(src: &Source, raw: RawFile, cfg: &mut Config) -> Result<Vec<FeedConfig>
             cfg.schedule.tick = parse_cron(src, &v, "tick")?;
         }
         if let Some(v) = s.error_backoff_secs {
-            cfg.schedule.error_backoff_secs = positive(src, &v, "error_backoff_secs")?;
+            cfg.schedule.error_backoff_secs = at_most(src, &v, "error_backoff_secs", DAY)?;
         }
     }
     if let Some(p) = raw.pubmed {
@@ -364,7 +391,7 @@ fn apply(src: &Source, raw: RawFile, cfg: &mut Config) -> Result<Vec<FeedConfig>
     if let Some(d) = raw.daemon
         && let Some(v) = d.shutdown_grace_secs
     {
-        cfg.daemon.shutdown_grace_secs = v;
+        cfg.daemon.shutdown_grace_secs = at_most_or_zero(src, &v, "shutdown_grace_secs", HOUR)?;
     }
     if let Some(t) = raw.tagging {
         cfg.tagging.rules = t.rules.map(|r| expand_home(&r));
@@ -452,6 +479,13 @@ fn feed(src: &Source, f: RawFeed) -> Result<FeedConfig, ConfigError> {
         enabled: f.enabled.unwrap_or(true),
         relevant_only: f.relevant_only.unwrap_or(false),
         lookback_days: match &f.lookback_days {
+            Some(v) if *v.get_ref() > MAX_LOOKBACK_DAYS => {
+                return Err(src.key_error(
+                    v.span(),
+                    "lookback_days",
+                    format!("must be at most {MAX_LOOKBACK_DAYS} (a century)"),
+                ));
+            }
             Some(v) => positive(src, v, "lookback_days")?,
             None => DEFAULT_LOOKBACK_DAYS,
         },

@@ -111,6 +111,38 @@ fn unknown_key_and_wrong_type_are_refused_with_their_line() {
 }
 
 #[test]
+fn time_settings_too_large_for_the_clock_are_refused_with_their_line() {
+    for (text, key) in [
+        ("[http]\ntimeout_secs = 99999999999\n", "timeout_secs"),
+        (
+            "[http]\nper_host_interval_ms = 18446744073709551615\n",
+            "per_host_interval_ms",
+        ),
+        (
+            "[schedule]\nerror_backoff_secs = 9999999999\n",
+            "error_backoff_secs",
+        ),
+        (
+            "[daemon]\nshutdown_grace_secs = 99999999999\n",
+            "shutdown_grace_secs",
+        ),
+    ] {
+        let e = err(text);
+        assert!(
+            e.starts_with(&format!("my.toml: line 2: key `{key}`: must be at most")),
+            "{e}"
+        );
+    }
+    let e = err(
+        "[[feed]]\nname = \"a\"\nurl = \"https://x.org/f\"\nkind = \"pubmed\"\nlookback_days = 4000000000\n",
+    );
+    assert!(
+        e.starts_with("my.toml: line 5: key `lookback_days`: must be at most 36500"),
+        "{e}"
+    );
+}
+
+#[test]
 fn syntax_errors_name_line_and_column() {
     let e = err("[http\n");
     assert!(e.starts_with("my.toml: line 1"), "{e}");

@@ -73,7 +73,9 @@ impl HostLimiter {
                 Some(&at) if at > now => at,
                 _ => now,
             };
-            state.next_allowed.insert(host.to_owned(), start + interval);
+            // Checked: a far-future slot is no reason to panic.
+            let next = start.checked_add(interval).unwrap_or(start);
+            state.next_allowed.insert(host.to_owned(), next);
             start
         };
         tokio::time::sleep_until(start).await;
