@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, mpsc};
 type Job = Box<dyn FnOnce() + Send>;
 
 /// A fixed set of worker threads taking jobs in order of arrival.
+#[derive(Debug)]
 pub struct CpuPool {
     jobs: Mutex<mpsc::Sender<Job>>,
 }

@@ -537,6 +537,7 @@ async fn collect_pages(
         fetcher: &ctx.fetcher,
         pubmed: &ctx.config.pubmed,
         page_size: None,
+        cpu: &ctx.cpu,
     };
     let mut pager = Pager::new(sctx, feed, window, None);
     let mut got = Collected::default();
@@ -667,6 +668,7 @@ async fn backfill_pages(
         fetcher: &ctx.fetcher,
         pubmed: &ctx.config.pubmed,
         page_size: None,
+        cpu: &ctx.cpu,
     };
     let mut pager = Pager::new(sctx, feed, window, resume);
     let mut progress = BackfillProgress {

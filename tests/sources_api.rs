@@ -27,11 +27,13 @@ fn fetcher() -> Fetcher {
     .expect("fetcher")
 }
 
-/// What a [`SourceCtx`] borrows: a fetcher, the PubMed settings and a page size.
+/// What a [`SourceCtx`] borrows: a fetcher, the PubMed settings, a page size and the
+/// parsing threads.
 struct Api {
     fetcher: Fetcher,
     pubmed: PubmedConfig,
     page_size: Option<usize>,
+    cpu: ketlit::cpu::CpuPool,
 }
 
 impl Api {
@@ -40,6 +42,7 @@ impl Api {
             fetcher: fetcher(),
             pubmed,
             page_size,
+            cpu: ketlit::cpu::CpuPool::new(1).unwrap(),
         }
     }
 
@@ -48,6 +51,7 @@ impl Api {
             fetcher: &self.fetcher,
             pubmed: &self.pubmed,
             page_size: self.page_size,
+            cpu: &self.cpu,
         }
     }
 }

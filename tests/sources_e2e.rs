@@ -195,6 +195,65 @@ async fn one_work_from_pubmed_europepmc_and_a_toc_is_one_entry_with_three_source
     );
 }
 
+/// An efetch page of over 64 KiB with `&` in it whose byte 65,536 falls inside a
+/// two-byte character (an accented author name), as real pages do.
+fn efetch_over_64_kib() -> String {
+    let head = "<?xml version=\"1.0\"?><PubmedArticleSet><PubmedArticle><MedlineCitation>\
+        <PMID Version=\"1\">38700001</PMID><Article><ArticleTitle>Ketamine &amp; esketamine in \
+        treatment-resistant depression.</ArticleTitle><Abstract><AbstractText>";
+    let mut doc = String::from(head);
+    while doc.len() < 65_535 - 40 {
+        doc.push_str("Ketamine was given to adults with depression. ");
+    }
+    while doc.len() < 65_535 {
+        doc.push('x');
+    }
+    doc.push_str("é Müller Sørensen &amp; Gonçalves.</AbstractText></Abstract>");
+    assert!(!doc.is_char_boundary(65_536));
+    doc.push_str(
+        "<AuthorList><Author><LastName>Müller</LastName><Initials>É</Initials></Author></AuthorList>\
+         </Article></MedlineCitation><PubmedData><ArticleIdList><ArticleId IdType=\"pubmed\">38700001</ArticleId>\
+         </ArticleIdList></PubmedData></PubmedArticle></PubmedArticleSet>",
+    );
+    doc
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pubmed_page_over_64_kib_cut_inside_a_character_does_not_abort_the_fetch_pass() {
+    let routes = Routes::new()
+        .reply(
+            "/eutils/esearch.fcgi",
+            Reply::ok(
+                "<?xml version=\"1.0\"?><eSearchResult><Count>1</Count><RetMax>0</RetMax><RetStart>0</RetStart>\
+                 <QueryKey>1</QueryKey><WebEnv>WE1</WebEnv><IdList/></eSearchResult>",
+            ),
+        )
+        .reply("/eutils/efetch.fcgi", Reply::ok(efetch_over_64_kib()))
+        .reply("/toc.rss", Reply::ok(toc_rss()));
+    let server = TestServer::start(routes).await;
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"pubmed\"\nkind = \"pubmed\"\nurl = \"{}\"\n\
+         [[feed]]\nname = \"mol-psychiatry\"\nurl = \"{}\"\n",
+        server.url("/eutils/esearch.fcgi?db=pubmed&term=ketamine"),
+        server.url("/toc.rss"),
+    ));
+    let o = env.run(&["fetch"]).await;
+    // Whatever the PubMed page does, the pass completes: no crash (exit 101), and the
+    // other feed's entries are stored.
+    assert!(matches!(o.status.code(), Some(0 | 2)), "{}", out(&o));
+    let all = env.list_all().await;
+    let titles: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["title"].as_str())
+        .collect();
+    assert!(
+        titles.iter().any(|t| t.contains("quetiapine in TRD")),
+        "{titles:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_preprint_is_linked_to_its_published_doi_and_tagged() {
     let today = Utc::now().date_naive();

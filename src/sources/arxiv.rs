@@ -88,9 +88,13 @@ impl State {
             ],
         )
         .to_string();
-        let (body, ct) = req.get(&url).await?;
-        let feed = parse_document(&body, ct.as_deref(), Kind::Arxiv, &url)
-            .map_err(|e| req.parse_err(e))?;
+        let (feed, total) = req
+            .get_parsed(&url, url.clone(), |b, ct, o| {
+                let feed = parse_document(b, ct, Kind::Arxiv, o)?;
+                let total = total_results(&crate::parse::encoding::decode_document(b, ct));
+                Ok((feed, total))
+            })
+            .await?;
         // arXiv reports a bad query as a feed with one entry whose id is an
         // errors URL; that must not be stored as a paper.
         if let Some(err) = feed.entries.iter().find(|e| {
@@ -105,8 +109,6 @@ impl State {
                 .unwrap_or_default();
             return Err(req.api(&url, format!("arXiv API error: {msg}")));
         }
-        let text = crate::parse::encoding::decode_document(&body, ct.as_deref());
-        let total = total_results(&text);
         if feed.entries.is_empty() {
             self.done = true;
             return Ok(None);

@@ -71,8 +71,11 @@ impl State {
             self.prefix, window.from, window.to, self.cursor
         ));
         let url = url.to_string();
-        let (body, ct) = req.get(&url).await?;
-        let p = parse_page(&body_text(&body, ct.as_deref()), &url).map_err(|e| req.parse_err(e))?;
+        let p = req
+            .get_parsed(&url, url.clone(), |b, ct, o| {
+                parse_page(&body_text(b, ct), o)
+            })
+            .await?;
         if p.items == 0 {
             // "no posts found" and friends: the end, or no hits at all.
             if p.status.as_deref().is_some_and(|s| s != "ok") {

@@ -59,8 +59,11 @@ impl State {
             params.push(("pageToken", t.clone()));
         }
         let url = with_params(&self.base, &params).to_string();
-        let (body, ct) = req.get(&url).await?;
-        let p = parse_page(&body_text(&body, ct.as_deref()), &url).map_err(|e| req.parse_err(e))?;
+        let p = req
+            .get_parsed(&url, url.clone(), |b, ct, o| {
+                parse_page(&body_text(b, ct), o)
+            })
+            .await?;
         if let Some(t) = self.token.take() {
             self.used.insert(t);
         }

@@ -65,8 +65,11 @@ impl State {
             ],
         )
         .to_string();
-        let (body, ct) = req.get(&url).await?;
-        let p = parse_page(&body_text(&body, ct.as_deref()), &url).map_err(|e| req.parse_err(e))?;
+        let p = req
+            .get_parsed(&url, url.clone(), |b, ct, o| {
+                parse_page(&body_text(b, ct), o)
+            })
+            .await?;
         self.used.insert(std::mem::take(&mut self.cursor));
         self.fetched += p.feed.entries.len() as u64;
         let done = p.feed.entries.is_empty()

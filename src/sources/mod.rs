@@ -31,6 +31,7 @@ use futures_util::Stream;
 use url::Url;
 
 use crate::config::{FeedConfig, PubmedConfig};
+use crate::cpu::CpuPool;
 use crate::fetch::{FetchError, FetchOutcome, Fetcher, Validators};
 use crate::model::{Kind, RawEntry};
 use crate::parse::ParseError;
@@ -72,6 +73,8 @@ pub struct SourceCtx<'a> {
     /// Europe PMC 500, ClinicalTrials.gov 100, arXiv 100). bioRxiv's page
     /// size is fixed by the server (100) and this is ignored there.
     pub page_size: Option<usize>,
+    /// Where pages are parsed: off the async runtime, panics caught.
+    pub cpu: &'a CpuPool,
 }
 
 /// Why a source run failed. `Display` is one line naming the feed and, when
@@ -348,6 +351,28 @@ impl Req<'_> {
 
     fn page_size(&self, default: usize, max: usize) -> usize {
         self.ctx.page_size.unwrap_or(default).clamp(1, max)
+    }
+
+    /// GET `url` and parse its body with `parse` (given the body, its Content-Type and
+    /// `origin`, the name errors give the document) on the CPU pool, where feeds are
+    /// parsed too: a large page never holds up the runtime, and a parser that panics
+    /// fails this run only.
+    async fn get_parsed<T: Send + 'static>(
+        &self,
+        url: &str,
+        origin: String,
+        parse: impl FnOnce(&[u8], Option<&str>, &str) -> Result<T, ParseError> + Send + 'static,
+    ) -> Result<T, SourceError> {
+        let (body, ct) = self.get(url).await?;
+        self.ctx
+            .cpu
+            .run(move || parse(&body, ct.as_deref(), &origin))
+            .await
+            .map_err(|e| SourceError::Internal {
+                feed: self.feed.name.clone(),
+                message: format!("parsing {} crashed: {e}", redact(url)),
+            })?
+            .map_err(|e| self.parse_err(e))
     }
 
     /// Unconditional GET; returns the body and its Content-Type.

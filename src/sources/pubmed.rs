@@ -141,9 +141,11 @@ impl State {
         ];
         params.extend(Self::etiquette(req));
         let url = with_params(&self.esearch, &params).to_string();
-        let (body, ct) = req.get(&url).await?;
-        let r = parse_esearch(&body_text(&body, ct.as_deref()), &super::redact(&url))
-            .map_err(|e| req.parse_err(e))?;
+        let r = req
+            .get_parsed(&url, super::redact(&url), |b, ct, o| {
+                parse_esearch(&body_text(b, ct), o)
+            })
+            .await?;
         if !r.errors.is_empty() {
             return Err(req.api(&url, format!("esearch error: {}", r.errors.join("; "))));
         }
@@ -198,10 +200,11 @@ impl State {
                 let mut efetch = self.efetch.clone();
                 efetch.set_query(None);
                 let url = with_params(&efetch, &params).to_string();
-                let (body, ct) = req.get(&url).await?;
-                let text = body_text(&body, ct.as_deref());
-                let text = crate::parse::encoding::fix_entities(&text);
-                match parse_efetch(&text, &super::redact(&url)).map_err(|e| req.parse_err(e))? {
+                let parsed = req.get_parsed(&url, super::redact(&url), |b, ct, o| {
+                    let text = body_text(b, ct);
+                    parse_efetch(&crate::parse::encoding::fix_entities(&text), o)
+                });
+                match parsed.await? {
                     Efetch::Articles(feed) => {
                         s.retstart += batch;
                         let total = Some(s.count);
