@@ -16,7 +16,7 @@ use crate::cpu::CpuPool;
 use crate::fetch::{FetchOutcome, Fetcher};
 use chrono::NaiveDate;
 
-use crate::model::{FeedInfo, ParsedFeed, RawEntry, WorkLink};
+use crate::model::{FeedInfo, ParsedFeed, RawEntry};
 use crate::relevance::FilterDoc;
 use crate::schedule;
 use crate::sources::{Pager, SourceCtx, SourceError, Window};
@@ -517,42 +517,81 @@ pub fn incremental_window(feed: &FeedConfig, state: Option<&FeedRow>, today: Nai
     }
 }
 
-/// An API feed's pages, filtered and classified.
-#[derive(Default)]
-struct Collected {
-    entries: Vec<RawEntry>,
-    /// One per entry.
-    prepared: Vec<Prepared>,
-    links: Vec<WorkLink>,
-    filtered_out: usize,
+/// Why storing an API feed's pages stopped.
+#[derive(Debug, thiserror::Error)]
+enum PageError {
+    #[error("{0}")]
+    Source(#[from] SourceError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
 }
 
-/// Collects every page of `feed` over `window`, filtering as it goes.
-async fn collect_pages(
+/// Stores every page of `feed` over `window` as it arrives, so a run never holds
+/// more than a page in memory; the stats add up the pages. An error ends the run,
+/// and what was stored before it stays.
+async fn store_pages(
     ctx: &Ctx,
     feed: &FeedConfig,
     window: Window,
-) -> Result<Collected, SourceError> {
-    let sctx = SourceCtx {
+) -> Result<IngestStats, PageError> {
+    let mut pager = Pager::new(source_ctx(ctx), feed, window, None);
+    let mut total = IngestStats::default();
+    while let Some(page) = pager.next_page().await {
+        let stats = store_page(ctx, feed, page?, false).await?;
+        add_stats(&mut total, &stats);
+    }
+    Ok(total)
+}
+
+fn source_ctx(ctx: &Ctx) -> SourceCtx<'_> {
+    SourceCtx {
         fetcher: &ctx.fetcher,
         pubmed: &ctx.config.pubmed,
         page_size: None,
         cpu: &ctx.cpu,
-    };
-    let mut pager = Pager::new(sctx, feed, window, None);
-    let mut got = Collected::default();
-    while let Some(page) = pager.next_page().await {
-        let page = page?;
-        let (kept, prepared, refused) = select_page(ctx, feed, page.entries).await?;
-        got.entries.extend(kept);
-        got.prepared.extend(prepared);
-        got.links.extend(page.links);
-        got.filtered_out += refused;
     }
-    Ok(got)
 }
 
-/// An API feed's run: all pages of the incremental window, stored in one transaction.
+/// Filters and classifies one API page off the writer, then stores it: as a page
+/// of a backfill, with the token to continue after it, or of an incremental run.
+async fn store_page(
+    ctx: &Ctx,
+    feed: &FeedConfig,
+    page: crate::sources::Page,
+    backfill: bool,
+) -> Result<IngestStats, PageError> {
+    let (entries, prepared, filtered_out) = select_page(ctx, feed, page.entries).await?;
+    let stored = BackfillPage {
+        entries,
+        links: page.links,
+        prepared,
+        filtered_out,
+        resume: page.resume,
+    };
+    let name = feed.name.clone();
+    let stats = ctx
+        .with_store(move |s| {
+            if backfill {
+                s.backfill_page(&name, &stored, Utc::now())
+            } else {
+                s.api_page(&name, &stored, Utc::now())
+            }
+        })
+        .await?;
+    Ok(stats)
+}
+
+fn add_stats(total: &mut IngestStats, s: &IngestStats) {
+    total.new += s.new;
+    total.merged += s.merged;
+    total.updated += s.updated;
+    total.unchanged += s.unchanged;
+    total.filtered_out += s.filtered_out;
+    total.new_sightings += s.new_sightings;
+}
+
+/// An API feed's run: every page of the incremental window, each stored as it
+/// arrives; the feed's state, and so its next window, moves on once all are in.
 async fn refresh_api(
     ctx: &Ctx,
     feed: &FeedConfig,
@@ -560,13 +599,8 @@ async fn refresh_api(
 ) -> Result<Outcome, StoreError> {
     let errors = state.as_ref().map_or(0, |s| s.consecutive_errors);
     let window = incremental_window(feed, state.as_ref(), Utc::now().date_naive());
-    match collect_pages(ctx, feed, window).await {
-        Ok(Collected {
-            entries,
-            prepared,
-            links,
-            filtered_out,
-        }) => {
+    let e = match store_pages(ctx, feed, window).await {
+        Ok(pages) => {
             let now = Utc::now();
             let info = FeedInfo {
                 title: None,
@@ -577,33 +611,34 @@ async fn refresh_api(
             let next_due = schedule::next_due(&feed.schedule, now, None, 0, ctx.backoff_base());
             let outcome = RunOutcome::Parsed {
                 info,
-                entries,
-                links,
-                prepared,
-                filtered_out,
+                entries: Vec::new(),
+                links: Vec::new(),
+                prepared: Vec::new(),
+                filtered_out: 0,
                 validators: Default::default(),
                 http_status: 200,
             };
-            let stats = record(ctx, feed, outcome, FeedUpdate::new(now, next_due)).await?;
-            Ok(Outcome::Stored(stats))
+            let mut stats = record(ctx, feed, outcome, FeedUpdate::new(now, next_due)).await?;
+            add_stats(&mut stats, &pages);
+            return Ok(Outcome::Stored(stats));
         }
-        Err(e) => {
-            let (retry_after, status) = match &e {
-                SourceError::Fetch { error, .. } => {
-                    (error.retry_after().map(|r| r.delay()), error.status())
-                }
-                _ => (None, None),
-            };
-            let failure = Failure {
-                error: e.to_string(),
-                http_status: status,
-                retry_after,
-                transient: e.is_transient(),
-                gone: false,
-            };
-            record_failure(ctx, feed, errors, failure).await
+        Err(PageError::Store(e)) => return Err(e),
+        Err(PageError::Source(e)) => e,
+    };
+    let (retry_after, status) = match &e {
+        SourceError::Fetch { error, .. } => {
+            (error.retry_after().map(|r| r.delay()), error.status())
         }
-    }
+        _ => (None, None),
+    };
+    let failure = Failure {
+        error: e.to_string(),
+        http_status: status,
+        retry_after,
+        transient: e.is_transient(),
+        gone: false,
+    };
+    record_failure(ctx, feed, errors, failure).await
 }
 
 /// Progress of a backfill, page by page.
@@ -664,13 +699,7 @@ async fn backfill_pages(
             )
         }
     };
-    let sctx = SourceCtx {
-        fetcher: &ctx.fetcher,
-        pubmed: &ctx.config.pubmed,
-        page_size: None,
-        cpu: &ctx.cpu,
-    };
-    let mut pager = Pager::new(sctx, feed, window, resume);
+    let mut pager = Pager::new(source_ctx(ctx), feed, window, resume);
     let mut progress = BackfillProgress {
         pages: 0,
         total: None,
@@ -678,30 +707,13 @@ async fn backfill_pages(
     };
     while let Some(page) = pager.next_page().await {
         let page = page.map_err(|e| e.to_string())?;
-        let (entries, prepared, filtered_out) = select_page(ctx, feed, page.entries)
-            .await
-            .map_err(|e| e.to_string())?;
-        let stored = BackfillPage {
-            entries,
-            links: page.links,
-            prepared,
-            filtered_out,
-            resume: page.resume,
-        };
-        let name = feed.name.clone();
-        let stats = ctx
-            .with_store(move |s| s.backfill_page(&name, &stored, Utc::now()))
+        let total = page.total;
+        let stats = store_page(ctx, feed, page, true)
             .await
             .map_err(|e| e.to_string())?;
         progress.pages += 1;
-        progress.total = page.total.or(progress.total);
-        let s = &mut progress.stats;
-        s.new += stats.new;
-        s.merged += stats.merged;
-        s.updated += stats.updated;
-        s.unchanged += stats.unchanged;
-        s.filtered_out += stats.filtered_out;
-        s.new_sightings += stats.new_sightings;
+        progress.total = total.or(progress.total);
+        add_stats(&mut progress.stats, &stats);
         on_page(&progress);
     }
     Ok(progress)

@@ -385,3 +385,59 @@ async fn an_interrupted_backfill_resumes_where_it_stopped() {
     );
     assert_eq!(env.listed().await, 6);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_api_run_stores_its_pages_as_they_arrive_and_a_failure_midway_keeps_them_and_the_window()
+{
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let server = TestServer::start(Routes::new().handle("/rest/search", move |r| {
+        let page = |from: usize| {
+            (from..from + 2)
+                .map(|n| {
+                    json!({"id": n.to_string(), "source": "MED", "pmid": (8000 + n).to_string(),
+                    "title": format!("Ketamine paper {n}")})
+                })
+                .collect::<Vec<_>>()
+        };
+        match query(r, "cursorMark").as_deref() {
+            Some("*") => epmc_reply(4, page(0), Some("c2")),
+            // The second page fails the first time.
+            Some("c2") if c.fetch_add(1, Ordering::SeqCst) == 0 => Reply::status(503),
+            Some("c2") => epmc_reply(4, page(2), None),
+            _ => Reply::status(400),
+        }
+    }))
+    .await;
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"epmc\"\nkind = \"europepmc\"\nurl = \"{}\"\n",
+        server.url("/rest/search?query=ketamine")
+    ));
+    let o = env.run(&["fetch", "epmc"]).await;
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    assert_eq!(
+        env.listed().await,
+        2,
+        "the first page was stored as it came"
+    );
+    let feeds = env.json(&["feeds", "list", "--format", "json"]).await;
+    let f = &feeds["feeds"][0];
+    assert_eq!(f["last_status"], "error", "{f:#}");
+    assert!(
+        f["last_success_at"].is_null(),
+        "the window did not move: {f:#}"
+    );
+
+    let o = env.run(&["fetch", "epmc"]).await;
+    assert!(o.status.success(), "{}", out(&o));
+    assert_eq!(env.listed().await, 4);
+    // Both runs asked for the same window, and the second summed its pages.
+    let reqs = server.requests_to("/rest/search");
+    let first = query(&reqs[0], "query").unwrap();
+    assert_eq!(query(&reqs[2], "query").unwrap(), first);
+    assert!(
+        out(&o).contains("epmc                         2 new, 0 updated, 2 unchanged"),
+        "{}",
+        out(&o)
+    );
+}

@@ -421,33 +421,59 @@ impl Store {
     ) -> Result<ingest::IngestStats> {
         let tagger = self.tagger.clone();
         self.write(|tx| {
-            let id: i64 = tx.query_row("SELECT id FROM feeds WHERE name = ?1", [feed], |r| r.get(0))?;
-            let mut stats = ingest::ingest(
-                tx,
-                id,
-                &page.entries,
-                &page.links,
-                tagger.as_deref(),
-                &page.prepared,
-                now,
-            )?;
-            stats.filtered_out = page.filtered_out;
+            let (id, stats) = ingest_page(tx, feed, page, tagger.as_deref(), now)?;
             tx.execute(
-                "UPDATE feeds SET entries_total = entries_total + ?2, filtered_out = filtered_out + ?3,
-                     backfill_resume = ?4,
-                     backfill_from = CASE WHEN ?4 IS NULL THEN NULL ELSE backfill_from END,
-                     backfill_to = CASE WHEN ?4 IS NULL THEN NULL ELSE backfill_to END
+                "UPDATE feeds SET backfill_resume = ?2,
+                     backfill_from = CASE WHEN ?2 IS NULL THEN NULL ELSE backfill_from END,
+                     backfill_to = CASE WHEN ?2 IS NULL THEN NULL ELSE backfill_to END
                  WHERE id = ?1",
-                params![
-                    id,
-                    stats.new_sightings as i64,
-                    page.filtered_out as i64,
-                    page.resume
-                ],
+                params![id, page.resume],
             )?;
             Ok(stats)
         })
     }
+
+    /// Stores one page of an API feed's incremental run as it arrives, so a run of
+    /// many pages never holds them all in memory. The feed's window moves on only
+    /// with [`Store::record_run`] at the end; a run that fails midway keeps what it
+    /// stored, and the next run asks for the same window again (storing a work
+    /// twice merges it into itself).
+    pub fn api_page(
+        &mut self,
+        feed: &str,
+        page: &BackfillPage,
+        now: DateTime<Utc>,
+    ) -> Result<ingest::IngestStats> {
+        let tagger = self.tagger.clone();
+        self.write(|tx| ingest_page(tx, feed, page, tagger.as_deref(), now).map(|(_, s)| s))
+    }
+}
+
+/// Ingests `page` for `feed` and counts it on the feed's row; returns the feed's id.
+fn ingest_page(
+    tx: &rusqlite::Connection,
+    feed: &str,
+    page: &BackfillPage,
+    tagger: Option<&crate::tag::Tagger>,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<(i64, ingest::IngestStats)> {
+    let id: i64 = tx.query_row("SELECT id FROM feeds WHERE name = ?1", [feed], |r| r.get(0))?;
+    let mut stats = ingest::ingest(
+        tx,
+        id,
+        &page.entries,
+        &page.links,
+        tagger,
+        &page.prepared,
+        now,
+    )?;
+    stats.filtered_out = page.filtered_out;
+    tx.execute(
+        "UPDATE feeds SET entries_total = entries_total + ?2, filtered_out = filtered_out + ?3
+         WHERE id = ?1",
+        params![id, stats.new_sightings as i64, page.filtered_out as i64],
+    )?;
+    Ok((id, stats))
 }
 
 /// One page of a backfill, as [`Store::backfill_page`] stores it.
