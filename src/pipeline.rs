@@ -249,7 +249,7 @@ async fn commit_when_due(store: Arc<Mutex<Store>>, timer: Arc<AtomicBool>, first
     }
 }
 
-/// Keeps the entries that pass the feed's filter (and, with `relevant_only`, the
+/// Cleans each entry ([`crate::normalize::entry::finish`]) and keeps those that pass the feed's filter (and, with `relevant_only`, the
 /// tagger's relevance rule); returns them, what the writer needs of each worked out
 /// here ([`Prepared`]), and the count refused.
 fn select_entries(
@@ -261,6 +261,11 @@ fn select_entries(
     let before = entries.len();
     let mut kept = Vec::with_capacity(before);
     let mut prepared = Vec::with_capacity(before);
+    let base = url::Url::parse(&feed.url).ok();
+    let mut entries = entries;
+    for e in &mut entries {
+        crate::normalize::entry::finish(e, base.as_ref());
+    }
     let seen_before = seen.seen_before(&entries);
     for (e, seen_before) in entries.into_iter().zip(seen_before) {
         if let Some(f) = &feed.filter

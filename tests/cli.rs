@@ -689,3 +689,72 @@ async fn relevant_only_feeds_drop_passing_mentions_and_count_them() {
     assert_eq!(count(&all), 1);
     assert!(all[0]["title"].as_str().unwrap().starts_with("Esketamine"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn escape_sequences_and_script_links_from_feeds_never_reach_the_terminal_or_the_store() {
+    let rss = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title><link>https://j.example/</link>\
+        <item><title>\u{1b}[2J\u{1b}[31mKetamine\u{1b}]0;pwned\u{7} for depression</title>\
+        <link>javascript:alert(document.cookie)</link><guid>urn:esc:1</guid>\
+        <author>x@y (Reif\u{1b}[5m A)</author><category>ket\u{9b}31mamine</category></item>\
+        <item><title>Relative link</title><link>/doi/10.1000/rel.1</link><guid>urn:esc:2</guid></item>\
+        </channel></rss>";
+    let json_feed = serde_json::json!({
+        "version": "https://jsonfeed.org/version/1.1", "title": "J",
+        "items": [{"id": "jf-1", "title": "Esketamine \u{1b}[1mbold\u{1b}[0m trial",
+                   "url": "data:text/html,<script>alert(1)</script>",
+                   "content_text": "Abstract \u{7}with a bell."}]
+    });
+    let server = TestServer::start(Routes::new().reply("/esc.xml", Reply::ok(rss)).reply(
+        "/feed.json",
+        Reply::ok(json_feed.to_string()).header("Content-Type", "application/feed+json"),
+    ))
+    .await;
+    let env = Env::new();
+    env.write_config(
+        "",
+        &[
+            ("esc", server.url("/esc.xml"), ""),
+            ("jf", server.url("/feed.json"), ""),
+        ],
+    );
+    let out = env.run(&["fetch"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let all = env.list_all().await;
+    let text = all.to_string();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{all:#}"
+    );
+    assert!(
+        !text.contains("\\u001b") && !text.contains("javascript:") && !text.contains("data:"),
+        "{all:#}"
+    );
+    let by_title = |t: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["title"].as_str().unwrap_or("").contains(t))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {t}: {all:#}"))
+    };
+    let esc = by_title("Ketamine");
+    assert_eq!(esc["title"], "Ketamine for depression");
+    assert!(esc["link"].is_null(), "{esc:#}");
+    assert_eq!(
+        by_title("Relative")["link"],
+        server.url("/doi/10.1000/rel.1"),
+        "resolved against the feed's URL"
+    );
+    assert_eq!(by_title("Esketamine")["title"], "Esketamine bold trial");
+    for e in all.as_array().unwrap() {
+        for args in [vec!["show", &e["id"].to_string()[..]], vec!["list"]] {
+            let o = env.run(&args).await;
+            assert!(o.status.success(), "{}", stderr(&o));
+            assert!(
+                !o.stdout.iter().any(|&b| b == 0x1b || b == 0x07),
+                "{args:?} printed a control character: {}",
+                stdout(&o)
+            );
+        }
+    }
+}

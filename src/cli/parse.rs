@@ -44,8 +44,13 @@ pub fn run(cli: &Cli, args: &ParseArgs) -> Result<ExitCode> {
             let bytes = std::fs::read(&args.source).with_context(|| args.source.clone())?;
             (bytes, None)
         };
-    let parsed =
+    let mut parsed =
         crate::parse::parse_document(&bytes, content_type.as_deref(), args.kind, &args.source)?;
+    // What would be stored: the same last clean-up a fetched entry gets.
+    let base = url::Url::parse(&args.source).ok();
+    for e in &mut parsed.entries {
+        crate::normalize::entry::finish(e, base.as_ref());
+    }
     writeln!(
         std::io::stdout(),
         "{}",

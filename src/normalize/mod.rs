@@ -1,6 +1,8 @@
-//! Normalisation helpers shared by every parser: text, identifiers and dates.
+//! Normalisation helpers shared by every parser: text, identifiers, dates, and the
+//! last clean-up of a whole entry.
 
 pub mod dates;
+pub mod entry;
 pub mod ids;
 pub mod text;
 

@@ -152,9 +152,8 @@ fn entry(r: &Value) -> RawEntry {
         let name = text_at(a, "fullName")
             .or_else(|| text_at(a, "collectiveName"))
             .map(|n| clean_inline(&n));
-        if let Some(n) = name.filter(|n| !n.is_empty())
-            && !e.authors.contains(&n)
-        {
+        // Repeats are dropped once, in linear time, by normalize::entry::finish.
+        if let Some(n) = name.filter(|n| !n.is_empty()) {
             e.authors.push(n);
         }
     }
@@ -164,7 +163,7 @@ fn entry(r: &Value) -> RawEntry {
         // "Schoenfeld JD, Haas-Kogan DA, O'Neill AF." — always "Last Initials".
         for n in s.trim_end_matches('.').split(", ") {
             let n = clean_inline(n);
-            if !n.is_empty() && !e.authors.contains(&n) {
+            if !n.is_empty() {
                 e.authors.push(n);
             }
         }
@@ -204,9 +203,7 @@ fn entry(r: &Value) -> RawEntry {
         } else {
             name
         };
-        if !e.mesh.contains(&m) {
-            e.mesh.push(m);
-        }
+        e.mesh.push(m);
     }
     if let Some(k) = r.get("keywordList") {
         e.categories.extend(strings_at(k, "keyword"));

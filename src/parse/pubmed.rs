@@ -331,9 +331,9 @@ fn take_element(
         }
         ("AuthorList", "Author") => {
             let valid = attr(s, "ValidYN").as_deref() != Some("N");
+            // Repeats are dropped once, in linear time, by normalize::entry::finish.
             if let Some(a) = read_author(x)?
                 && valid
-                && !e.authors.contains(&a)
             {
                 e.authors.push(a);
             }
@@ -357,9 +357,7 @@ fn take_element(
             }
         }
         ("MeshHeadingList", "MeshHeading") => {
-            if let Some(m) = read_mesh(x)?
-                && !e.mesh.contains(&m)
-            {
+            if let Some(m) = read_mesh(x)? {
                 e.mesh.push(m);
             }
         }
