@@ -198,17 +198,44 @@ fn esc(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Feeds 2k and 2k+1 share the DOIs of their first fifth of entries: 10% of the works
+/// What a corpus is made of.
+#[derive(Clone, Copy)]
+struct Shape {
+    /// The length of an abstract, in characters (about 7.5 a word here).
+    abstract_chars: (usize, usize),
+    /// Table-of-contents items carry their abstract again as `content:encoded` HTML.
+    toc_html: bool,
+    /// Feeds 2k and 2k+1 share the DOIs of their first `1 / shared_per` entries.
+    shared_per: usize,
+}
+
+/// The corpus the speed figures have always been measured on: 10% of the works
 /// appear in two feeds.
-fn doi(feed: usize, entry: usize, per_feed: usize) -> String {
-    if entry < per_feed / 5 {
+const STANDARD: Shape = Shape {
+    abstract_chars: (300, 2000),
+    toc_html: false,
+    shared_per: 5,
+};
+
+/// The memory target's corpus: abstracts of 250-400 words, TOC items with
+/// `content:encoded` HTML, and a fifth of the works arriving twice (sharing a third
+/// of each pair's entries: n/3 of 2n - n/3 works).
+const DEMANDING: Shape = Shape {
+    abstract_chars: (1875, 3000),
+    toc_html: true,
+    shared_per: 3,
+};
+
+fn doi(feed: usize, entry: usize, per_feed: usize, shape: Shape) -> String {
+    if entry < per_feed / shape.shared_per {
         format!("10.5555/shared.{}.{entry}", feed / 2)
     } else {
         format!("10.5555/bench.{feed}.{entry}")
     }
 }
 
-fn make_feed(i: usize, n: usize) -> Vec<u8> {
+fn make_feed(i: usize, n: usize, shape: Shape) -> Vec<u8> {
+    let (lo, hi) = shape.abstract_chars;
     let mut rng = fastrand::Rng::with_seed(i as u64);
     let mut s = String::with_capacity(n * 1500);
     let date = |j: usize| {
@@ -224,9 +251,9 @@ fn make_feed(i: usize, n: usize) -> Vec<u8> {
                     "<item><title>{}</title><link>https://pubmed.ncbi.nlm.nih.gov/{pmid}/</link><guid isPermaLink=\"false\">pubmed:{pmid}</guid><description>{}</description><content:encoded><![CDATA[<p><b>BACKGROUND:</b> {}</p>]]></content:encoded><dc:creator>Smith J</dc:creator><dc:creator>Doe A</dc:creator><dc:date>{}</dc:date><dc:identifier>doi:{}</dc:identifier><dc:identifier>pmid:{pmid}</dc:identifier><pubDate>{}</pubDate></item>\n",
                     esc(&words(&mut rng, 60, 140)),
                     esc(&words(&mut rng, 100, 200)),
-                    abstract_text(&mut rng, 300, 2000, true),
+                    abstract_text(&mut rng, lo, hi, true),
                     date(j).format("%Y-%m-%d"),
-                    doi(i, j, n),
+                    doi(i, j, n, shape),
                     date(j).to_rfc2822()
                 ));
             }
@@ -235,11 +262,11 @@ fn make_feed(i: usize, n: usize) -> Vec<u8> {
         1 => {
             s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns=\"http://purl.org/rss/1.0/\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:prism=\"http://prismstandard.org/namespaces/basic/2.0/\">\n<channel rdf:about=\"https://www.nature.com/mp.rss\"><title>Molecular Psychiatry</title><link>https://www.nature.com/mp</link><description>Nature</description></channel>\n");
             for j in 0..n {
-                let d = doi(i, j, n);
+                let d = doi(i, j, n, shape);
                 s.push_str(&format!(
                     "<item rdf:about=\"https://www.nature.com/articles/{d}\"><title>{}</title><link>https://www.nature.com/articles/{d}</link><description>{}</description><dc:creator>Alice Smith</dc:creator><dc:date>{}</dc:date><prism:doi>{d}</prism:doi><prism:publicationName>Molecular Psychiatry</prism:publicationName></item>\n",
                     esc(&words(&mut rng, 60, 140)),
-                    esc(&abstract_text(&mut rng, 300, 2000, false)),
+                    esc(&abstract_text(&mut rng, lo, hi, false)),
                     date(j).to_rfc3339(),
                 ));
             }
@@ -252,23 +279,32 @@ fn make_feed(i: usize, n: usize) -> Vec<u8> {
                     "<entry><id>http://arxiv.org/abs/2401.{:05}v1</id><title>{}</title><summary>{}</summary><published>{}</published><updated>{}</updated><author><name>Ann Author</name></author><link href=\"http://arxiv.org/abs/2401.{:05}v1\" rel=\"alternate\" type=\"text/html\"/><arxiv:doi>{}</arxiv:doi><category term=\"q-bio.NC\"/></entry>\n",
                     i * 100 + j,
                     esc(&words(&mut rng, 60, 140)),
-                    esc(&abstract_text(&mut rng, 300, 2000, false)),
+                    esc(&abstract_text(&mut rng, lo, hi, false)),
                     date(j).to_rfc3339(),
                     date(j).to_rfc3339(),
                     i * 100 + j,
-                    doi(i, j, n)
+                    doi(i, j, n, shape)
                 ));
             }
             s.push_str("</feed>\n");
         }
         _ => {
-            s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>Journal of Affective Disorders</title><link>https://www.sciencedirect.com/journal/x</link><description>TOC</description>\n");
+            s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel><title>Journal of Affective Disorders</title><link>https://www.sciencedirect.com/journal/x</link><description>TOC</description>\n");
             for j in 0..n {
-                let d = doi(i, j, n);
+                let d = doi(i, j, n, shape);
+                let text = abstract_text(&mut rng, lo, hi, false);
+                let html = if shape.toc_html {
+                    format!(
+                        "<content:encoded><![CDATA[<div class=\"toc\"><p><b>Publication date:</b> May 2024</p><p><b>Source:</b> Journal of Affective Disorders, Volume 350</p><h3>Abstract</h3><p>{text}</p><ul><li>Highlights: {}</li></ul></div>]]></content:encoded>",
+                        words(&mut rng, 100, 200)
+                    )
+                } else {
+                    String::new()
+                };
                 s.push_str(&format!(
-                    "<item><title>{}</title><link>https://doi.org/{d}</link><guid>https://doi.org/{d}</guid><description>&lt;p&gt;Publication date: May 2024&lt;/p&gt;&lt;p&gt;{}&lt;/p&gt;</description><pubDate>{}</pubDate></item>\n",
+                    "<item><title>{}</title><link>https://doi.org/{d}</link><guid>https://doi.org/{d}</guid><description>&lt;p&gt;Publication date: May 2024&lt;/p&gt;&lt;p&gt;{}&lt;/p&gt;</description>{html}<pubDate>{}</pubDate></item>\n",
                     esc(&words(&mut rng, 60, 140)),
-                    esc(&abstract_text(&mut rng, 300, 2000, false)),
+                    esc(&text),
                     date(j).to_rfc2822()
                 ));
             }
@@ -344,6 +380,44 @@ async fn serve(listener: TcpListener, corpus: Arc<Vec<Vec<u8>>>) {
 }
 
 // ---- measuring -----------------------------------------------------------
+
+/// A config of `feeds` feeds served from `port`.
+fn write_config(path: &Path, port: u16, feeds: usize) {
+    let mut cfg = String::from(
+        "include_builtin_feeds = false\n[http]\nper_host_interval_ms = 0\nconcurrency = 8\nmax_body_bytes = 50000000\n",
+    );
+    for i in 0..feeds {
+        cfg.push_str(&format!(
+            "[[feed]]\nname = \"f{i}\"\nurl = \"http://127.0.0.1:{port}/feed/{i}.xml\"\n"
+        ));
+    }
+    std::fs::write(path, cfg).expect("config");
+}
+
+/// The memory target: a cold pass over the [`DEMANDING`] corpus, served apart.
+fn demanding_pass(rt: &tokio::runtime::Runtime, out: &Path, o: &Opts) -> String {
+    let corpus: Vec<Vec<u8>> = (0..o.feeds)
+        .map(|i| make_feed(i, o.entries, DEMANDING))
+        .collect();
+    let bytes: usize = corpus.iter().map(Vec::len).sum();
+    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    rt.spawn(serve(listener, Arc::new(corpus)));
+    let config = out.join("demanding.toml");
+    write_config(&config, port, o.feeds);
+    let db = out.join("demanding.db");
+    remove_db(&db);
+    let m = run_measured(&db, &config, &["-q", "fetch"]);
+    assert_eq!(m.code, 0, "demanding cold fetch failed");
+    let works = Store::open(&db).and_then(|s| s.count_entries()).expect("count");
+    remove_db(&db);
+    format!(
+        "cold fetch, demanding corpus ({:.1} MB: 250-400-word abstracts, TOC HTML, a fifth of works twice): {:.2} s wall, peak RSS {:.1} MiB, {works} works",
+        bytes as f64 / 1e6,
+        m.wall.as_secs_f64(),
+        m.rss_mib
+    )
+}
 
 fn ketlit_bin() -> PathBuf {
     // target/<profile>/examples/bench → target/<profile>/ketlit
@@ -622,7 +696,7 @@ fn main() {
         o.entries
     ));
 
-    let corpus: Vec<Vec<u8>> = (0..o.feeds).map(|i| make_feed(i, o.entries)).collect();
+    let corpus: Vec<Vec<u8>> = (0..o.feeds).map(|i| make_feed(i, o.entries, STANDARD)).collect();
     let bytes: usize = corpus.iter().map(Vec::len).sum();
     say(format!("corpus: {:.1} MB", bytes as f64 / 1e6));
 
@@ -641,15 +715,7 @@ fn main() {
     rt.spawn(serve(listener, corpus.clone()));
 
     let config = out.join("bench.toml");
-    let mut cfg = String::from(
-        "include_builtin_feeds = false\n[http]\nper_host_interval_ms = 0\nconcurrency = 8\nmax_body_bytes = 50000000\n",
-    );
-    for i in 0..o.feeds {
-        cfg.push_str(&format!(
-            "[[feed]]\nname = \"f{i}\"\nurl = \"http://127.0.0.1:{port}/feed/{i}.xml\"\n"
-        ));
-    }
-    std::fs::write(&config, cfg).expect("config");
+    write_config(&config, port, o.feeds);
     if o.serve_only {
         println!(
             "serving on 127.0.0.1:{port}; config in {}",
@@ -692,6 +758,7 @@ fn main() {
         o.feeds,
         idle_daemon_rss(&db, &config)
     ));
+    say(demanding_pass(&rt, &out, &o));
 
     let qdb = out.join(format!("query-{}.db", o.query_entries));
     if Store::open(&qdb)
