@@ -409,7 +409,9 @@ fn demanding_pass(rt: &tokio::runtime::Runtime, out: &Path, o: &Opts) -> String 
     remove_db(&db);
     let m = run_measured(&db, &config, &["-q", "fetch"]);
     assert_eq!(m.code, 0, "demanding cold fetch failed");
-    let works = Store::open(&db).and_then(|s| s.count_entries()).expect("count");
+    let works = Store::open(&db)
+        .and_then(|s| s.count_entries())
+        .expect("count");
     remove_db(&db);
     format!(
         "cold fetch, demanding corpus ({:.1} MB: 250-400-word abstracts, TOC HTML, a fifth of works twice): {:.2} s wall, peak RSS {:.1} MiB, {works} works",
@@ -696,7 +698,9 @@ fn main() {
         o.entries
     ));
 
-    let corpus: Vec<Vec<u8>> = (0..o.feeds).map(|i| make_feed(i, o.entries, STANDARD)).collect();
+    let corpus: Vec<Vec<u8>> = (0..o.feeds)
+        .map(|i| make_feed(i, o.entries, STANDARD))
+        .collect();
     let bytes: usize = corpus.iter().map(Vec::len).sum();
     say(format!("corpus: {:.1} MB", bytes as f64 / 1e6));
 

@@ -3,9 +3,7 @@
 //! config, and a watchdog covers a scheduler that stops ticking.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{Read, Seek, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -24,85 +22,6 @@ use crate::store::Store;
 
 /// Space between catch-up starts of overdue feeds, so a restart does not burst.
 const CATCH_UP_STAGGER: Duration = Duration::from_millis(250);
-
-#[derive(Debug, thiserror::Error)]
-pub enum DaemonError {
-    #[error("another ketlit daemon (pid {pid}) is already running on {db}")]
-    AlreadyRunning { pid: String, db: String },
-    #[error("{path}: {message}")]
-    Lock { path: String, message: String },
-}
-
-/// The lock file beside the database (`ketlit.db.lock`), holding the daemon's pid.
-pub fn lock_path(db: &Path) -> PathBuf {
-    let mut p = db.as_os_str().to_owned();
-    p.push(".lock");
-    PathBuf::from(p)
-}
-
-/// Held for the daemon's lifetime: an exclusive OS lock on the lock file, released by
-/// the OS even when the process is killed.
-pub struct DaemonLock {
-    _file: File,
-}
-
-impl DaemonLock {
-    pub fn acquire(db: &Path) -> Result<DaemonLock, DaemonError> {
-        let path = lock_path(db);
-        let err = |e: std::io::Error| DaemonError::Lock {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(err)?;
-        }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(err)?;
-        match file.try_lock() {
-            Ok(()) => {
-                file.set_len(0).map_err(err)?;
-                file.rewind().map_err(err)?;
-                writeln!(file, "{}", std::process::id()).map_err(err)?;
-                Ok(DaemonLock { _file: file })
-            }
-            Err(TryLockError::WouldBlock) => {
-                let mut pid = String::new();
-                let _ = file.read_to_string(&mut pid);
-                Err(DaemonError::AlreadyRunning {
-                    pid: pid.trim().to_string(),
-                    db: db.display().to_string(),
-                })
-            }
-            Err(TryLockError::Error(e)) => Err(err(e)),
-        }
-    }
-}
-
-/// The pid of the daemon running on `db`, if one is.
-pub fn running_pid(db: &Path) -> Option<String> {
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(lock_path(db))
-        .ok()?;
-    match file.try_lock_shared() {
-        Ok(()) => {
-            let _ = file.unlock();
-            None
-        }
-        Err(TryLockError::WouldBlock) => {
-            let mut pid = String::new();
-            let _ = file.read_to_string(&mut pid);
-            Some(pid.trim().to_string())
-        }
-        Err(TryLockError::Error(_)) => None,
-    }
-}
 
 /// A systemd user unit that runs this binary's daemon.
 pub fn systemd_unit() -> String {
@@ -252,6 +171,23 @@ impl Daemon {
     }
 }
 
+/// The signals the daemon answers.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+}
+
 /// Runs the daemon until SIGINT/SIGTERM. `db` must already be locked by the caller.
 pub async fn run(config_flag: Option<PathBuf>, cfg: Config, store: Store) -> anyhow::Result<()> {
     let mut store = store;
@@ -269,11 +205,25 @@ pub async fn run(config_flag: Option<PathBuf>, cfg: Config, store: Store) -> any
         names: HashMap::new(),
         stopping: Arc::new(AtomicBool::new(false)),
     };
+    let (mut scheduler, ticks) = start_scheduler(&tick_expr).await?;
+    let mut signals = Signals::new()?;
+    tracing::info!(pid = std::process::id(), tick = %tick_expr, "daemon started");
+    d.tick(CATCH_UP_STAGGER).await; // catch up on overdue feeds at once, spread out
+    d.serve(ticks, watchdog_period(&tick_expr), &mut signals)
+        .await;
+    d.stopping.store(true, Ordering::SeqCst);
+    let _ = scheduler.shutdown().await;
+    d.drain(grace, &mut signals).await;
+    tracing::info!("daemon stopped");
+    Ok(())
+}
 
-    let (tick_tx, mut ticks) = mpsc::channel::<()>(1);
-    let mut scheduler = JobScheduler::new().await?;
+/// The cron job that sends a tick down the returned channel.
+async fn start_scheduler(tick_expr: &str) -> anyhow::Result<(JobScheduler, mpsc::Receiver<()>)> {
+    let (tick_tx, ticks) = mpsc::channel::<()>(1);
+    let scheduler = JobScheduler::new().await?;
     scheduler
-        .add(Job::new_async(tick_expr.as_str(), move |_, _| {
+        .add(Job::new_async(tick_expr, move |_, _| {
             let tx = tick_tx.clone();
             // A full channel means a tick is already pending: dropping this one is right.
             Box::pin(async move {
@@ -282,84 +232,86 @@ pub async fn run(config_flag: Option<PathBuf>, cfg: Config, store: Store) -> any
         })?)
         .await?;
     scheduler.start().await?;
+    Ok((scheduler, ticks))
+}
 
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut hup = signal(SignalKind::hangup())?;
-    // tokio-cron-scheduler's repeated jobs can stop firing (upstream issue #113): if no
-    // tick arrives for three periods, the watchdog ticks instead and says so.
-    // KETLIT_WATCHDOG_SECS exists for the test that silences the scheduler.
-    let watchdog = std::env::var("KETLIT_WATCHDOG_SECS")
+/// tokio-cron-scheduler's repeated jobs can stop firing (upstream issue #113): if no
+/// tick arrives for three periods, the watchdog ticks instead and says so.
+/// KETLIT_WATCHDOG_SECS exists for the test that silences the scheduler.
+fn watchdog_period(tick_expr: &str) -> Duration {
+    std::env::var("KETLIT_WATCHDOG_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
         .map(Duration::from_secs)
-        .unwrap_or_else(|| period(&tick_expr).saturating_mul(3))
-        .clamp(Duration::from_secs(5), Duration::from_secs(24 * 3600));
-    tracing::info!(pid = std::process::id(), tick = %tick_expr, "daemon started");
+        .unwrap_or_else(|| period(tick_expr).saturating_mul(3))
+        .clamp(Duration::from_secs(5), Duration::from_secs(24 * 3600))
+}
 
-    d.tick(CATCH_UP_STAGGER).await; // catch up on overdue feeds at once, spread out
-    let mut last_tick = Instant::now();
-    let mut silent = false;
-    loop {
+impl Daemon {
+    /// Ticks, reaps finished feeds and reloads until SIGTERM or SIGINT.
+    async fn serve(&mut self, mut ticks: mpsc::Receiver<()>, watchdog: Duration, s: &mut Signals) {
+        let mut last_tick = Instant::now();
+        let mut silent = false;
+        loop {
+            tokio::select! {
+                Some(()) = ticks.recv() => {
+                    if silent {
+                        tracing::info!("scheduler ticks again");
+                        silent = false;
+                    }
+                    last_tick = Instant::now();
+                    self.tick(Duration::ZERO).await;
+                }
+                () = tokio::time::sleep_until(last_tick + watchdog) => {
+                    if !silent {
+                        tracing::warn!("no scheduler tick for {} s; the watchdog ticks instead", watchdog.as_secs());
+                        silent = true;
+                    }
+                    last_tick = Instant::now();
+                    self.tick(Duration::ZERO).await;
+                }
+                Some(done) = self.tasks.join_next_with_id() => {
+                    self.finished(done).await;
+                    if self.tasks.is_empty() {
+                        self.ctx.flush_index().await;
+                    }
+                }
+                _ = s.hup.recv() => self.reload().await,
+                _ = s.term.recv() => return,
+                _ = s.int.recv() => return,
+            }
+        }
+    }
+
+    /// Lets the feeds in flight finish, for up to `grace`, then records the stop.
+    async fn drain(mut self, grace: Duration, s: &mut Signals) {
+        let pending = self.tasks.len();
+        if pending > 0 {
+            tracing::info!(
+                "stopping: waiting up to {} s for {pending} feed(s) in flight",
+                grace.as_secs()
+            );
+        }
+        let drained = async { while self.tasks.join_next().await.is_some() {} };
         tokio::select! {
-            Some(()) = ticks.recv() => {
-                if silent {
-                    tracing::info!("scheduler ticks again");
-                    silent = false;
-                }
-                last_tick = Instant::now();
-                d.tick(Duration::ZERO).await;
+            // Feeds abandoned below leave their entries queued for the next writer.
+            () = drained => self.ctx.flush_index().await,
+            () = tokio::time::sleep(grace) => {
+                tracing::warn!("stopping: abandoning feeds still in flight after {} s; the next start fetches them again", grace.as_secs());
             }
-            () = tokio::time::sleep_until(last_tick + watchdog) => {
-                if !silent {
-                    tracing::warn!("no scheduler tick for {} s; the watchdog ticks instead", watchdog.as_secs());
-                    silent = true;
-                }
-                last_tick = Instant::now();
-                d.tick(Duration::ZERO).await;
-            }
-            Some(done) = d.tasks.join_next_with_id() => {
-                d.finished(done).await;
-                if d.tasks.is_empty() {
-                    d.ctx.flush_index().await;
-                }
-            }
-            _ = hup.recv() => d.reload().await,
-            _ = term.recv() => break,
-            _ = int.recv() => break,
+            _ = s.term.recv() => second_signal(),
+            _ = s.int.recv() => second_signal(),
+        }
+        let now = Utc::now();
+        // Committed at once, with what the writes before it left open.
+        let stopped = self.ctx.with_store(move |s| {
+            s.heartbeat_stop(now)
+                .and_then(|()| s.commit_group().map(drop))
+        });
+        if let Err(e) = stopped.await {
+            tracing::error!("heartbeat: {e}");
         }
     }
-
-    d.stopping.store(true, Ordering::SeqCst);
-    let _ = scheduler.shutdown().await;
-    let pending = d.tasks.len();
-    if pending > 0 {
-        tracing::info!(
-            "stopping: waiting up to {} s for {pending} feed(s) in flight",
-            grace.as_secs()
-        );
-    }
-    let drained = async { while d.tasks.join_next().await.is_some() {} };
-    tokio::select! {
-        // Feeds abandoned below leave their entries queued for the next writer.
-        () = drained => d.ctx.flush_index().await,
-        () = tokio::time::sleep(grace) => {
-            tracing::warn!("stopping: abandoning feeds still in flight after {} s; the next start fetches them again", grace.as_secs());
-        }
-        _ = term.recv() => second_signal(),
-        _ = int.recv() => second_signal(),
-    }
-    let now = Utc::now();
-    // Committed at once, with what the writes before it left open.
-    let stopped = d.ctx.with_store(move |s| {
-        s.heartbeat_stop(now)
-            .and_then(|()| s.commit_group().map(drop))
-    });
-    if let Err(e) = stopped.await {
-        tracing::error!("heartbeat: {e}");
-    }
-    tracing::info!("daemon stopped");
-    Ok(())
 }
 
 /// A second SIGINT/SIGTERM exits at once. SQLite rolls back any open transaction, so

@@ -7,6 +7,7 @@ pub mod daemon;
 pub mod dedup;
 pub mod export;
 pub mod fetch;
+pub mod lock;
 pub mod model;
 pub mod normalize;
 pub mod parse;

@@ -142,7 +142,7 @@ fn daemon_status(cli: &Cli, store: &crate::store::Store) -> Result<DaemonStatus>
             |t| format!("{} s ago", (now - t).num_seconds().max(0)),
         )
     };
-    let pid = crate::daemon::running_pid(&cli.db_path()?);
+    let pid = crate::lock::running_pid(&cli.db_path()?);
     let json = serde_json::json!({
         "running": pid.is_some(),
         "pid": pid.as_deref().and_then(|p| p.parse::<u32>().ok()).or(beat.as_ref().map(|b| b.pid)),

@@ -208,7 +208,7 @@ pub fn daemon(cli: &Cli, args: &DaemonArgs) -> Result<ExitCode> {
     }
     let cfg = cli.load_config()?;
     let db = cli.db_path()?;
-    let _lock = crate::daemon::DaemonLock::acquire(&db)?;
+    let _lock = crate::lock::DaemonLock::acquire(&db)?;
     let store = crate::store::Store::open(&db)?;
     let config_flag = cli.config.clone().filter(|p| !p.as_os_str().is_empty());
     super::runtime()?.block_on(crate::daemon::run(config_flag, cfg, store))?;

@@ -58,7 +58,7 @@ fn complete_index(store: &mut crate::store::Store) -> Result<()> {
     if state.waiting == 0 {
         return Ok(());
     }
-    let daemon = crate::daemon::running_pid(store.path()).is_some();
+    let daemon = crate::lock::running_pid(store.path()).is_some();
     if !daemon && state.waiting <= SEARCH_CATCH_UP {
         store.flush_index()?;
     } else if state.rebuilding {

@@ -11,13 +11,13 @@
 
 use serde_json::Value;
 
-use super::europepmc::{items, parse_json, text_at, u64_at};
+use super::json::{items, parse_json, text_at, u64_at};
 use super::{ParseError, finish_entry, non_empty, split_authors};
+use crate::model::WorkLink;
 use crate::model::{FeedInfo, Format, ParsedFeed, RawEntry};
 use crate::normalize::dates::parse_date;
 use crate::normalize::ids::normalize_doi;
 use crate::normalize::text::{clean_inline, html_to_text};
-use crate::sources::WorkLink;
 
 /// One page of `details` or `pubs`.
 #[derive(Debug, Clone, PartialEq)]

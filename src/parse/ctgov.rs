@@ -14,7 +14,7 @@
 
 use serde_json::Value;
 
-use super::europepmc::{items, parse_json, strings_at, text_at, u64_at};
+use super::json::{items, parse_json, strings_at, text_at, u64_at};
 use super::{ParseError, finish_entry, non_empty};
 use crate::model::{FeedInfo, Format, ParsedFeed, RawEntry};
 use crate::normalize::dates::parse_date;

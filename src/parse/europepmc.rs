@@ -1,4 +1,4 @@
-//! Europe PMC REST `search` JSON (`resultType=core` and `lite`) mapped to `RawEntry` values, plus the small JSON helpers the API parsers share.
+//! Europe PMC REST `search` JSON (`resultType=core` and `lite`) mapped to `RawEntry` values.
 //!
 //! Conventions (documented for users):
 //! - `guid` is `europepmc:{source}/{id}` (e.g. `europepmc:MED/39709209`), `link`
@@ -11,6 +11,7 @@
 
 use serde_json::Value;
 
+use super::json::{items, parse_json, strings_at, text_at, u64_at};
 use super::{ParseError, finish_entry, non_empty};
 use crate::model::{FeedInfo, Format, ParsedFeed, RawEntry};
 use crate::normalize::dates::parse_date;
@@ -24,63 +25,6 @@ pub struct EuropePmcPage {
     pub hit_count: Option<u64>,
     /// Absent on the last page (and on zero hits).
     pub next_cursor_mark: Option<String>,
-}
-
-/// Parses JSON text into a `Value`, with the line of a syntax error in front.
-pub(crate) fn parse_json(text: &str, origin: &str, what: &str) -> Result<Value, ParseError> {
-    serde_json::from_str(text).map_err(|e| {
-        let msg = e.to_string();
-        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-        ParseError::syntax(
-            origin,
-            e.line().max(1),
-            format!("invalid {what} JSON: {msg} (column {})", e.column()),
-        )
-    })
-}
-
-/// A scalar field as text: strings trimmed, numbers and booleans written out,
-/// anything else (null, arrays, objects) absent. Servers are not always
-/// consistent about quoting numbers.
-pub(crate) fn text_at(v: &Value, key: &str) -> Option<String> {
-    match v.get(key)? {
-        Value::String(s) => non_empty(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-/// A count that may be a JSON number or a numeric string.
-pub(crate) fn u64_at(v: &Value, key: &str) -> Option<u64> {
-    match v.get(key)? {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-/// `v[key]` as an array; a single object where an array was expected counts as one.
-pub(crate) fn items<'v>(v: &'v Value, key: &str) -> &'v [Value] {
-    match v.get(key) {
-        Some(Value::Array(a)) => a,
-        Some(one @ Value::Object(_)) => std::slice::from_ref(one),
-        _ => &[],
-    }
-}
-
-/// Strings of `v[key]` whether it is an array of strings or one string.
-pub(crate) fn strings_at(v: &Value, key: &str) -> Vec<String> {
-    match v.get(key) {
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|x| x.as_str())
-            .map(clean_inline)
-            .filter(|s| !s.is_empty())
-            .collect(),
-        Some(Value::String(s)) => non_empty(clean_inline(s)).into_iter().collect(),
-        _ => Vec::new(),
-    }
 }
 
 pub fn parse(text: &str, origin: &str) -> Result<ParsedFeed, ParseError> {

@@ -12,6 +12,7 @@ pub mod biorxiv;
 pub mod ctgov;
 pub mod encoding;
 pub mod europepmc;
+pub mod json;
 pub mod jsonfeed;
 pub mod pubmed;
 pub mod rss;

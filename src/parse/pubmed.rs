@@ -289,6 +289,34 @@ fn take_element(
     parent: &str,
     grand: &str,
 ) -> Result<bool, ParseError> {
+    let at = Place {
+        name,
+        parent,
+        grand,
+    };
+    Ok(take_id(x, acc, s, at)? || take_text(x, acc, s, at)? || take_listed(x, acc, s, at)?)
+}
+
+/// Where an element stands: its name, its parent's and its grandparent's.
+#[derive(Clone, Copy)]
+struct Place<'p> {
+    name: &'p str,
+    parent: &'p str,
+    grand: &'p str,
+}
+
+/// Identifiers: the PMID, the ArticleIdList, and an ELocationID DOI.
+fn take_id(
+    x: &mut Xml<'_>,
+    acc: &mut Acc,
+    s: &BytesStart<'_>,
+    at: Place<'_>,
+) -> Result<bool, ParseError> {
+    let Place {
+        name,
+        parent,
+        grand,
+    } = at;
     let e = &mut acc.entry;
     match (parent, name) {
         ("MedlineCitation" | "BookDocument", "PMID") => {
@@ -309,6 +337,32 @@ fn take_element(
                 _ => {}
             }
         }
+        ("Article", "ELocationID") => {
+            let is_doi = attr(s, "EIdType").as_deref() == Some("doi");
+            let v = x.text_of(name)?;
+            if is_doi && acc.eloc_doi.is_none() {
+                acc.eloc_doi = normalize_doi(&v);
+            }
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Titles and the abstract.
+fn take_text(
+    x: &mut Xml<'_>,
+    acc: &mut Acc,
+    s: &BytesStart<'_>,
+    at: Place<'_>,
+) -> Result<bool, ParseError> {
+    let Place {
+        name,
+        parent,
+        grand,
+    } = at;
+    let e = &mut acc.entry;
+    match (parent, name) {
         ("Article" | "BookDocument", "ArticleTitle") => {
             e.title = non_empty(x.text_of(name)?);
         }
@@ -329,6 +383,26 @@ fn take_element(
                 });
             }
         }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Authors, publication types, MeSH, keywords, registry numbers, dates and the
+/// journal; and the subtrees with nothing kept, skipped.
+fn take_listed(
+    x: &mut Xml<'_>,
+    acc: &mut Acc,
+    s: &BytesStart<'_>,
+    at: Place<'_>,
+) -> Result<bool, ParseError> {
+    let Place {
+        name,
+        parent,
+        grand: _,
+    } = at;
+    let e = &mut acc.entry;
+    match (parent, name) {
         ("AuthorList", "Author") => {
             let valid = attr(s, "ValidYN").as_deref() != Some("N");
             // Repeats are dropped once, in linear time, by normalize::entry::finish.
@@ -368,13 +442,6 @@ fn take_element(
             }
         }
         ("DataBankList", "DataBank") => read_databank(x, &mut acc.nct)?,
-        ("Article", "ELocationID") => {
-            let is_doi = attr(s, "EIdType").as_deref() == Some("doi");
-            let v = x.text_of(name)?;
-            if is_doi && acc.eloc_doi.is_none() {
-                acc.eloc_doi = normalize_doi(&v);
-            }
-        }
         // Subtrees with nothing we keep: skipped to save work.
         (
             _,

@@ -244,7 +244,7 @@ impl Store {
         // migration under it (v6 moved the search queueing into ingest, say) would
         // leave what it stores unsearchable. It has to stop first.
         if (1..known).contains(&current)
-            && let Some(pid) = crate::daemon::running_pid(&self.path)
+            && let Some(pid) = crate::lock::running_pid(&self.path)
                 .filter(|pid| *pid != std::process::id().to_string())
         {
             return Err(other(format!(

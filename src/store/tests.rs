@@ -200,7 +200,7 @@ fn an_upgrade_waits_for_an_older_daemon_to_stop() {
         c.pragma_update(None, "user_version", 4).unwrap();
     }
     // Its daemon holds the lock, as another process.
-    let mut lock = std::fs::File::create(crate::daemon::lock_path(&p)).unwrap();
+    let mut lock = std::fs::File::create(crate::lock::lock_path(&p)).unwrap();
     std::io::Write::write_all(&mut lock, b"999999").unwrap();
     lock.lock().unwrap();
     let e = Store::open(&p).err().unwrap().to_string();
