@@ -1,5 +1,10 @@
 //! The daemon end to end: the real binary, a fast tick, a real SQLite file, and a
 //! local server that counts requests and can switch its answers.
+//!
+//! These tests run on the real clock, so they depend on the machine's speed: a
+//! paused clock cannot reach into another process, and the daemon's schedule is
+//! what they test. Each asserts lower bounds or wide windows, so a slow machine
+//! makes them slower but should not make them fail.
 
 #[path = "common/http_server.rs"]
 mod http_server;

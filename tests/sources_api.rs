@@ -209,10 +209,12 @@ async fn pubmed_pages_through_history_politely() {
         assert_eq!(qv(r, "email").as_deref(), Some("dev@example.org"));
         assert_eq!(qv(r, "api_key"), None);
     }
-    // Without a key NCBI allows 3 requests per second.
+    // Without a key NCBI allows 3 requests per second. The limiter spaces the
+    // requests' starts; their arrival here can be a few milliseconds closer when the
+    // first one was slower to send (a loaded machine), hence the 15 ms allowance.
     for pair in reqs.windows(2) {
         let gap = pair[1].at.duration_since(pair[0].at);
-        assert!(gap >= Duration::from_millis(333), "gap {gap:?}");
+        assert!(gap >= Duration::from_millis(333 - 15), "gap {gap:?}");
     }
 }
 
