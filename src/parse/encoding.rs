@@ -187,14 +187,34 @@ fn next_cdata(text: &str, from: usize) -> Option<(usize, usize)> {
     Some((s, e))
 }
 
+/// How far into a document the `<!DOCTYPE` is looked for: it must precede the
+/// root element, so it is always near the start.
+const DOCTYPE_SCAN_LIMIT: usize = 64 * 1024;
+
+/// The document type declaration, from `<!DOCTYPE` to its closing `]>` (or
+/// `>` when it has no internal subset). Searched over bytes, so the scan limit
+/// may fall inside a multi-byte character; every returned offset is at an
+/// ASCII byte, hence a character boundary.
+fn doctype(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    let head = &b[..b.len().min(DOCTYPE_SCAN_LIMIT)];
+    let start = memchr::memmem::find(head, b"<!DOCTYPE")?;
+    let decl = &b[start..];
+    let first_gt = memchr::memchr(b'>', decl).unwrap_or(decl.len());
+    let end = match memchr::memchr(b'[', &decl[..first_gt]) {
+        Some(_) => memchr::memmem::find(decl, b"]>").map_or(decl.len(), |p| p + 2),
+        None => (first_gt + 1).min(decl.len()),
+    };
+    text.get(start..start + end)
+}
+
 /// Names declared with `<!ENTITY name …>` in an internal DTD subset.
 fn dtd_entity_names(text: &str) -> Vec<String> {
-    let head = &text[..text.len().min(64 * 1024)];
-    let Some(dt) = head.find("<!DOCTYPE") else {
+    let Some(dt) = doctype(text) else {
         return Vec::new();
     };
     let mut names = Vec::new();
-    let mut rest = &head[dt..];
+    let mut rest = dt;
     while let Some(p) = rest.find("<!ENTITY") {
         rest = &rest[p + 8..];
         let name: String = rest
@@ -214,6 +234,32 @@ fn dtd_entity_names(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A document over 64 KiB with a DOCTYPE and an `&`, where byte 65,536 is the
+    /// second byte of an `é`.
+    fn doc_cut_inside_a_char() -> String {
+        let mut doc = String::from("<!DOCTYPE rss [<!ENTITY who \"W\">]><rss>&who; ");
+        while doc.len() < DOCTYPE_SCAN_LIMIT - 1 {
+            doc.push('a');
+        }
+        doc.push_str("é &amp; é</rss>");
+        assert!(!doc.is_char_boundary(DOCTYPE_SCAN_LIMIT));
+        doc
+    }
+
+    #[test]
+    fn an_entity_scan_cut_inside_a_utf8_character_does_not_panic() {
+        let doc = doc_cut_inside_a_char();
+        assert_eq!(fix_entities(&doc), doc);
+        assert_eq!(dtd_entity_names(&doc), ["who"]);
+        // The DOCTYPE itself straddling the limit, or never closed.
+        let mut late = "é".repeat(DOCTYPE_SCAN_LIMIT / 2 - 4);
+        late.push_str("x<!DOCTYPE rss [<!ENTITY a \"é\"> é");
+        let _ = fix_entities(&(late.clone() + "&a;"));
+        assert_eq!(doctype("<!DOCTYPE rss [ é"), Some("<!DOCTYPE rss [ é"));
+        assert_eq!(doctype("<!DOCTYPE rss"), Some("<!DOCTYPE rss"));
+        assert_eq!(doctype("<!DOCTYPE rss>é"), Some("<!DOCTYPE rss>"));
+    }
 
     #[test]
     fn utf8_borrows() {
