@@ -613,3 +613,93 @@ date_case!(
     None
 );
 date_case!(date_unreadable_empty, "", None);
+
+/// Documents assembled at random from the fragments the decoder, the entity pass and the
+/// date parser look at, some grown past 64 KiB, none of which may panic.
+#[test]
+fn hostile_fragments_never_panic_the_decoder_entity_pass_or_date_parser() {
+    const FRAGMENTS: &[&str] = &[
+        "&",
+        "&#",
+        "&#x",
+        "&#X",
+        ";",
+        "9",
+        "f",
+        "é",
+        "日",
+        "☕",
+        "<!DOCTYPE r [",
+        "]>",
+        ">",
+        "<!ENTITY a \"",
+        "<!ENTITY % p '",
+        "\"",
+        "'",
+        "&a;",
+        "<![CDATA[",
+        "]]>",
+        "\0",
+        "\u{feff}",
+        "<?xml version='1.0' encoding='",
+        "utf-16",
+        "big5",
+        "'?>",
+        "<rss>",
+        "-",
+        ":",
+        "T",
+        "Z",
+        "+",
+        " ",
+        "W",
+        ",",
+        ".",
+        "2024",
+        "May",
+        "GMT",
+        "A",
+    ];
+    let mut rng = fastrand::Rng::with_seed(20);
+    for round in 0..400 {
+        let mut doc = String::new();
+        let target = if round % 50 == 0 {
+            70_000
+        } else {
+            rng.usize(0..200)
+        };
+        while doc.len() < target {
+            doc.push_str(FRAGMENTS[rng.usize(..FRAGMENTS.len())]);
+        }
+        let fixed = ketlit::parse::encoding::fix_entities(&doc);
+        assert!(fixed.len() <= doc.len() * 20 + 5 * 1024 * 1024);
+        let mut bytes = doc.clone().into_bytes();
+        if rng.bool() {
+            let cut = rng.usize(..=bytes.len());
+            bytes.truncate(cut);
+        }
+        for ct in [
+            None,
+            Some("text/xml; charset=utf-16be"),
+            Some("text/xml; charset=utf-32"),
+        ] {
+            let _ = ketlit::parse::encoding::decode_document(&bytes, ct);
+            let _ = parse_document(&bytes, ct, Kind::Auto, "hostile");
+        }
+        let _ = ketlit::normalize::dates::parse_date(&doc[..doc.floor(60)]);
+    }
+}
+
+trait Floor {
+    fn floor(&self, i: usize) -> usize;
+}
+
+impl Floor for String {
+    /// The largest char boundary at or below `i`.
+    fn floor(&self, i: usize) -> usize {
+        (0..=i.min(self.len()))
+            .rev()
+            .find(|&j| self.is_char_boundary(j))
+            .unwrap_or(0)
+    }
+}

@@ -19,8 +19,9 @@ const MAX_ENTITY_VALUE: usize = 16 * 1024;
 /// entities ("billion laughs") cannot grow it without bound.
 const MAX_EXPANSION: usize = 4 * 1024 * 1024;
 
-/// An entity declared in the internal DTD subset: name and replacement text.
-type Declared = Vec<(String, String)>;
+/// The entities declared in the internal DTD subset: name to replacement text.
+/// A map, so that many references to many entities stay linear.
+type Declared = rustc_hash::FxHashMap<String, String>;
 
 /// Makes a document's references acceptable to an XML parser, meaning what
 /// was written:
@@ -121,7 +122,7 @@ fn replacement<'d>(
     if XML_ENTITIES.contains(&name) {
         return None;
     }
-    if let Some((_, value)) = declared.iter().find(|(n, _)| n == name) {
+    if let Some(value) = declared.get(name) {
         if value.len() > *budget {
             return amp(at);
         }
@@ -227,7 +228,7 @@ pub(super) fn doctype(text: &str) -> Option<Range<usize>> {
 /// entities are left out: an external one is never fetched, so `&name;` of it
 /// stays visible as text.
 fn declared_entities(dtd: &str) -> Declared {
-    let mut found: Declared = Vec::new();
+    let mut found = Declared::default();
     let mut rest = dtd;
     while let Some(p) = rest.find("<!ENTITY") {
         rest = rest[p + 8..].trim_start();
@@ -246,8 +247,10 @@ fn declared_entities(dtd: &str) -> Declared {
             break;
         };
         let value = rewrite(&after[1..1 + close], &found, None);
-        if !name.is_empty() && value.len() <= MAX_ENTITY_VALUE {
-            found.push((name.to_string(), value.into_owned()));
+        // The first declaration of a name binds (XML 1.0 section 4.2).
+        if !name.is_empty() && value.len() <= MAX_ENTITY_VALUE && !found.contains_key(name) {
+            let value = value.into_owned();
+            found.insert(name.to_string(), value);
         }
         rest = &after[1 + close..];
     }
