@@ -7,8 +7,12 @@ use std::process::Output;
 
 #[path = "common/http_server.rs"]
 mod http_server;
+#[path = "common/test_home.rs"]
+mod test_home;
 
 use http_server::{Reply, Routes, TestServer};
+
+test_home::home_newtype!(Home);
 
 use ketlit::model::{Kind, ParsedFeed};
 use ketlit::parse::parse_document;
@@ -702,4 +706,27 @@ impl Floor for String {
             .find(|&j| self.is_char_boundary(j))
             .unwrap_or(0)
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn enc_fetch_decodes_with_the_served_charset() {
+    let routes = Routes::new().reply(
+        "/koi8.xml",
+        Reply::ok(fixture("declared_koi8r_is_1251.xml"))
+            .header("Content-Type", "application/rss+xml; charset=windows-1251"),
+    );
+    let server = TestServer::start(routes).await;
+    let home = Home(test_home::TestHome::new());
+    home.write_config_with_feeds(
+        "include_builtin_feeds = false\n[http]\nuser_agent = \"ketlit-test/1\"\nper_host_interval_ms = 0\n",
+        &[("cyrillic", server.url("/koi8.xml"), "")],
+    );
+    let out = home.run(&["fetch"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = home.list_all().await.to_string();
+    assert!(listed.contains("Депрессия"), "{listed}");
 }
