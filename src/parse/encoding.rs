@@ -31,11 +31,12 @@ impl DocEncoding {
         }
     }
 
-    fn decode(self, body: &[u8]) -> Cow<'_, str> {
+    /// The text, and whether any malformed sequence was replaced.
+    fn decode(self, body: &[u8]) -> (Cow<'_, str>, bool) {
         match self {
-            DocEncoding::Rs(enc) => enc.decode_without_bom_handling(body).0,
-            DocEncoding::Utf32Le => Cow::Owned(decode_utf32(body, u32::from_le_bytes)),
-            DocEncoding::Utf32Be => Cow::Owned(decode_utf32(body, u32::from_be_bytes)),
+            DocEncoding::Rs(enc) => enc.decode_without_bom_handling(body),
+            DocEncoding::Utf32Le => decode_utf32(body, u32::from_le_bytes),
+            DocEncoding::Utf32Be => decode_utf32(body, u32::from_be_bytes),
         }
     }
 
@@ -52,18 +53,21 @@ impl DocEncoding {
 
 /// UTF-32 in either byte order; invalid scalar values and a trailing partial
 /// unit become U+FFFD.
-fn decode_utf32(body: &[u8], unit: fn([u8; 4]) -> u32) -> String {
+fn decode_utf32(body: &[u8], unit: fn([u8; 4]) -> u32) -> (Cow<'_, str>, bool) {
     let units = body.chunks_exact(4);
     let partial = !units.remainder().is_empty();
+    let mut bad = partial;
     let mut out = String::with_capacity(body.len() / 4 + 4);
     for c in units {
         let u = unit([c[0], c[1], c[2], c[3]]);
-        out.push(char::from_u32(u).unwrap_or(char::REPLACEMENT_CHARACTER));
+        let c = char::from_u32(u);
+        bad |= c.is_none();
+        out.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));
     }
     if partial {
         out.push(char::REPLACEMENT_CHARACTER);
     }
-    out
+    (Cow::Owned(out), bad)
 }
 
 /// What the first bytes alone say (XML 1.0 Appendix F): a byte order mark and
@@ -107,8 +111,8 @@ fn sniff_bytes(bytes: &[u8]) -> Option<(DocEncoding, usize)> {
 /// declared a non-UTF-8 encoding, that value is rewritten to `utf-8` (the rss
 /// crate's XML reader would otherwise re-decode the already decoded text).
 pub fn decode_document<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Cow<'a, str> {
-    let (encoding, body) = match sniff_bytes(bytes) {
-        Some((enc, skip)) => (enc, &bytes[skip..]),
+    let (encoding, fallback, body) = match sniff_bytes(bytes) {
+        Some((enc, skip)) => (enc, None, &bytes[skip..]),
         None => {
             let usable = |e: &DocEncoding| !e.denied_by_ascii_bytes();
             let served = content_type
@@ -120,21 +124,19 @@ pub fn decode_document<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Cow<'
                     .and_then(|l| DocEncoding::for_label(&l))
                     .filter(usable)
             };
-            let chosen = match served {
+            match served {
                 // A server's blanket "UTF-8" over bytes that are not UTF-8 is
                 // wrong; the document's own declaration is the next witness.
-                Some(DocEncoding::Rs(enc))
-                    if enc == UTF_8 && std::str::from_utf8(bytes).is_err() =>
-                {
-                    declared().or(served)
-                }
-                Some(enc) => Some(enc),
-                None => declared(),
-            };
-            (chosen.unwrap_or(DocEncoding::Rs(UTF_8)), bytes)
+                Some(enc) if enc == DocEncoding::Rs(UTF_8) => (enc, declared(), bytes),
+                Some(enc) => (enc, None, bytes),
+                None => (declared().unwrap_or(DocEncoding::Rs(UTF_8)), None, bytes),
+            }
         }
     };
-    let text = encoding.decode(body);
+    let (mut text, malformed) = encoding.decode(body);
+    if malformed && let Some(other) = fallback.filter(|f| *f != encoding) {
+        text = other.decode(body).0;
+    }
     match neutralise_declared_encoding(&text) {
         Some(fixed) => Cow::Owned(fixed),
         None => text,
@@ -265,5 +267,31 @@ mod tests {
     fn charset_param() {
         assert_eq!(charset_of("text/xml; Charset=\"UTF-8\""), Some("UTF-8"));
         assert_eq!(charset_of("text/xml"), None);
+    }
+
+    #[test]
+    fn utf32_both_orders_and_broken_units() {
+        let le: Vec<u8> = "<a>é☕</a>"
+            .chars()
+            .flat_map(|c| (c as u32).to_le_bytes())
+            .collect();
+        assert_eq!(decode_document(&le, None), "<a>é☕</a>");
+        let mut be: Vec<u8> = vec![0, 0, 0xfe, 0xff];
+        be.extend("<a/>".chars().flat_map(|c| (c as u32).to_be_bytes()));
+        be.extend([0, 0x11, 0, 0, 0, 0]);
+        assert_eq!(decode_document(&be, None), "<a/>\u{fffd}\u{fffd}");
+        assert_eq!(
+            DocEncoding::for_label(" UCS-4LE "),
+            Some(DocEncoding::Utf32Le)
+        );
+        assert_eq!(
+            DocEncoding::for_label("hz-gb-2312").map(|e| e.denied_by_ascii_bytes()),
+            Some(true)
+        );
+        // A served label for UTF-32 over ASCII bytes is a lie too.
+        assert_eq!(
+            decode_document(b"<a>x</a>", Some("text/xml; charset=utf-32")),
+            "<a>x</a>"
+        );
     }
 }

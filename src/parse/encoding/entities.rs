@@ -213,6 +213,13 @@ pub(super) fn doctype(text: &str) -> Option<Range<usize>> {
     let b = text.as_bytes();
     let head = &b[..b.len().min(DOCTYPE_SCAN_LIMIT)];
     let start = memchr::memmem::find(head, b"<!DOCTYPE")?;
+    // Only in the prolog: after the root element starts it is text, not a declaration.
+    let element_before = head[..start]
+        .windows(2)
+        .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || matches!(w[1], b'_' | b':')));
+    if element_before {
+        return None;
+    }
     let decl = &b[start..];
     let first_gt = memchr::memchr(b'>', decl).unwrap_or(decl.len());
     let end = match memchr::memchr(b'[', &decl[..first_gt]) {
@@ -332,6 +339,20 @@ mod tests {
             fix_entities(doc),
             "<!DOCTYPE rss [<!ENTITY eacute \"&#233;\"><!ENTITY j 'J &amp; &eacute;'>\
              <!ENTITY ext SYSTEM \"http://x/\">]><rss a=\"J &amp; &#233;\">&#233;&#232;J &amp; &#233;&amp;ext;</rss>"
+        );
+    }
+
+    #[test]
+    fn a_doctype_after_the_root_element_declares_nothing() {
+        let doc = "<rss><![CDATA[<!DOCTYPE x [<!ENTITY a 'A'>]>]]> &a; &amp; AT&T</rss>";
+        assert_eq!(doctype(doc), None);
+        assert_eq!(
+            fix_entities(doc),
+            "<rss><![CDATA[<!DOCTYPE x [<!ENTITY a 'A'>]>]]> &amp;a; &amp; AT&amp;T</rss>"
+        );
+        assert_eq!(
+            doctype("<?xml version='1.0'?><!-- c --><!DOCTYPE r><r/>"),
+            Some(31..43)
         );
     }
 
