@@ -252,6 +252,10 @@ async fn a_pubmed_page_over_64_kib_cut_inside_a_character_does_not_abort_the_fet
         titles.iter().any(|t| t.contains("quetiapine in TRD")),
         "{titles:?}"
     );
+    assert!(
+        titles.iter().any(|t| t.contains("Ketamine & esketamine")),
+        "{titles:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

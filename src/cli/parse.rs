@@ -9,6 +9,7 @@ use clap::Args;
 use super::Cli;
 use crate::fetch::{FetchOutcome, Fetcher, Validators};
 use crate::model::Kind;
+use crate::parse::encoding::DocEncoding;
 
 #[derive(Args, Debug)]
 pub struct ParseArgs {
@@ -17,6 +18,35 @@ pub struct ParseArgs {
     /// Parse as this kind instead of sniffing (auto, rss, atom, rdf, jsonfeed, ...)
     #[arg(long, default_value = "auto", value_parser = parse_kind)]
     pub kind: Kind,
+    /// Read the document in this encoding (utf-8, windows-1252, shift_jis, utf-32le, ...),
+    /// as if the server had sent it: it outranks a served charset and the XML declaration,
+    /// not a byte order mark
+    #[arg(long, value_name = "LABEL", value_parser = parse_charset)]
+    pub charset: Option<String>,
+}
+
+fn parse_charset(s: &str) -> Result<String, String> {
+    match DocEncoding::for_label(s) {
+        Some(_) => Ok(s.trim().to_string()),
+        None => Err(format!(
+            "unknown encoding label {s:?} (WHATWG names, or utf-32)"
+        )),
+    }
+}
+
+/// The Content-Type the parser sees: the served one, its charset replaced by
+/// `--charset` when given.
+fn effective_content_type(served: Option<String>, charset: Option<&str>) -> Option<String> {
+    let Some(charset) = charset else {
+        return served;
+    };
+    let media = served
+        .as_deref()
+        .and_then(|ct| ct.split(';').next())
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .unwrap_or("application/xml");
+    Some(format!("{media}; charset={charset}"))
 }
 
 fn parse_kind(s: &str) -> Result<Kind, String> {
@@ -44,6 +74,7 @@ pub fn run(cli: &Cli, args: &ParseArgs) -> Result<ExitCode> {
             let bytes = std::fs::read(&args.source).with_context(|| args.source.clone())?;
             (bytes, None)
         };
+    let content_type = effective_content_type(content_type, args.charset.as_deref());
     let mut parsed =
         crate::parse::parse_document(&bytes, content_type.as_deref(), args.kind, &args.source)?;
     // What would be stored: the same last clean-up a fetched entry gets.
@@ -57,4 +88,25 @@ pub fn run(cli: &Cli, args: &ParseArgs) -> Result<ExitCode> {
         serde_json::to_string_pretty(&parsed)?
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hand_given_charset_replaces_the_served_one() {
+        let served = Some("application/rss+xml; charset=utf-8".to_string());
+        assert_eq!(
+            effective_content_type(served.clone(), Some("koi8-r")).as_deref(),
+            Some("application/rss+xml; charset=koi8-r")
+        );
+        assert_eq!(effective_content_type(served.clone(), None), served);
+        assert_eq!(
+            effective_content_type(None, Some("big5")).as_deref(),
+            Some("application/xml; charset=big5")
+        );
+        assert!(parse_charset("utf-32").is_ok());
+        assert!(parse_charset("no-such").is_err());
+    }
 }

@@ -1,44 +1,142 @@
-//! Byte-to-UTF-8 decoding of feed documents and the XML pre-pass that makes undeclared HTML entities parseable.
+//! Byte-to-UTF-8 decoding of feed documents (BOM, Appendix F, HTTP charset, XML declaration), and the entity pre-pass that follows it.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use encoding_rs::{Encoding, UTF_8};
 
-/// Decodes a document to UTF-8. Precedence: BOM, then the XML declaration's
-/// `encoding`, then the HTTP `charset`, else UTF-8. Malformed sequences become
-/// U+FFFD; this never fails. Borrows when the input already is BOM-less UTF-8.
+mod entities;
+pub use entities::fix_entities;
+
+/// A character encoding a document can be in: one of encoding_rs's, or UTF-32,
+/// which encoding_rs (following WHATWG) does not implement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocEncoding {
+    Rs(&'static Encoding),
+    Utf32Le,
+    Utf32Be,
+}
+
+impl DocEncoding {
+    /// The encoding a label names (WHATWG labels, plus `utf-32`/`ucs-4` and
+    /// their endian forms); `None` for an unknown label.
+    pub fn for_label(label: &str) -> Option<DocEncoding> {
+        let l = label.trim().to_ascii_lowercase();
+        match l.as_str() {
+            "utf-32le" | "ucs-4le" => Some(DocEncoding::Utf32Le),
+            // Unmarked UTF-32 is big-endian (Unicode 3.10, D101) unless the bytes say otherwise.
+            "utf-32" | "utf-32be" | "ucs-4" | "ucs-4be" | "iso-10646-ucs-4" => {
+                Some(DocEncoding::Utf32Be)
+            }
+            _ => Encoding::for_label(l.as_bytes()).map(DocEncoding::Rs),
+        }
+    }
+
+    /// The text, and whether any malformed sequence was replaced.
+    fn decode(self, body: &[u8]) -> (Cow<'_, str>, bool) {
+        match self {
+            DocEncoding::Rs(enc) => enc.decode_without_bom_handling(body),
+            DocEncoding::Utf32Le => decode_utf32(body, u32::from_le_bytes),
+            DocEncoding::Utf32Be => decode_utf32(body, u32::from_be_bytes),
+        }
+    }
+
+    /// Whether a label naming this encoding cannot be true of bytes that read
+    /// as ASCII: UTF-16 and UTF-32 (wider units), and WHATWG's `replacement`
+    /// (which would turn the whole document into one U+FFFD).
+    fn denied_by_ascii_bytes(self) -> bool {
+        match self {
+            DocEncoding::Rs(enc) => enc.output_encoding() != enc,
+            _ => true,
+        }
+    }
+}
+
+/// UTF-32 in either byte order; invalid scalar values and a trailing partial
+/// unit become U+FFFD.
+fn decode_utf32(body: &[u8], unit: fn([u8; 4]) -> u32) -> (Cow<'_, str>, bool) {
+    let units = body.chunks_exact(4);
+    let partial = !units.remainder().is_empty();
+    let mut bad = partial;
+    let mut out = String::with_capacity(body.len() / 4 + 4);
+    for c in units {
+        let u = unit([c[0], c[1], c[2], c[3]]);
+        let c = char::from_u32(u);
+        bad |= c.is_none();
+        out.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));
+    }
+    if partial {
+        out.push(char::REPLACEMENT_CHARACTER);
+    }
+    (Cow::Owned(out), bad)
+}
+
+/// What the first bytes alone say (XML 1.0 Appendix F): a byte order mark and
+/// its length, or the encoding family the pattern of zero bytes proves (a
+/// document starts with `<` or whitespace, and XML text never holds NUL).
+fn sniff_bytes(bytes: &[u8]) -> Option<(DocEncoding, usize)> {
+    use DocEncoding::*;
+    match bytes {
+        [0, 0, 0xfe, 0xff, ..] => return Some((Utf32Be, 4)),
+        [0xff, 0xfe, 0, 0, ..] => return Some((Utf32Le, 4)),
+        _ => {}
+    }
+    if let Some((enc, len)) = Encoding::for_bom(bytes) {
+        return Some((Rs(enc), len));
+    }
+    let pattern = match bytes {
+        [0, 0, 0, x, ..] if *x != 0 => Utf32Be,
+        [x, 0, 0, 0, ..] if *x != 0 => Utf32Le,
+        [0, x, 0, y, ..] if *x != 0 && *y != 0 => Rs(encoding_rs::UTF_16BE),
+        [x, 0, y, 0, ..] if *x != 0 && *y != 0 => Rs(encoding_rs::UTF_16LE),
+        _ => return None,
+    };
+    Some((pattern, 0))
+}
+
+/// Decodes a document to UTF-8, per RFC 7303 and XML 1.0 Appendix F:
+///
+/// 1. a byte order mark, or the zero-byte pattern of UTF-16/UTF-32 (bytes that
+///    can only be read one way outrank any label);
+/// 2. the `charset` of the Content-Type (`text/xml` included: RFC 7303 gives
+///    it no default of its own);
+/// 3. the XML declaration's `encoding`;
+/// 4. UTF-8.
+///
+/// A UTF-16/32 label on bytes that read as ASCII is a lie and means UTF-8.
+/// Labels follow WHATWG, so `ISO-8859-1` is windows-1252. Malformed sequences
+/// become U+FFFD; this never fails. Borrows when the input already is
+/// BOM-less UTF-8.
 ///
 /// The returned text no longer carries a misleading XML declaration: if it
 /// declared a non-UTF-8 encoding, that value is rewritten to `utf-8` (the rss
 /// crate's XML reader would otherwise re-decode the already decoded text).
 pub fn decode_document<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Cow<'a, str> {
-    let (encoding, body) = match Encoding::for_bom(bytes) {
-        Some((enc, bom_len)) => (enc, &bytes[bom_len..]),
+    let (encoding, fallback, body) = match sniff_bytes(bytes) {
+        Some((enc, skip)) => (enc, None, &bytes[skip..]),
         None => {
-            let declared = xml_declared_encoding(bytes)
-                .and_then(|label| Encoding::for_label(label.as_bytes()))
-                // A UTF-16 declaration without a BOM in bytes we could read as
-                // ASCII is a lie; the WHATWG rule treats it as UTF-8.
-                .map(|e| {
-                    if e.output_encoding() == UTF_8 {
-                        UTF_8
-                    } else {
-                        e
-                    }
-                });
-            let enc = declared
-                .or_else(|| {
-                    content_type
-                        .and_then(charset_of)
-                        .and_then(|c| Encoding::for_label(c.as_bytes()))
-                })
-                .map(Encoding::output_encoding)
-                .unwrap_or(UTF_8);
-            (enc, bytes)
+            let usable = |e: &DocEncoding| !e.denied_by_ascii_bytes();
+            let served = content_type
+                .and_then(charset_of)
+                .and_then(DocEncoding::for_label)
+                .filter(usable);
+            let declared = || {
+                xml_declared_encoding(bytes)
+                    .and_then(|l| DocEncoding::for_label(&l))
+                    .filter(usable)
+            };
+            match served {
+                // A server's blanket "UTF-8" over bytes that are not UTF-8 is
+                // wrong; the document's own declaration is the next witness.
+                Some(enc) if enc == DocEncoding::Rs(UTF_8) => (enc, declared(), bytes),
+                Some(enc) => (enc, None, bytes),
+                None => (declared().unwrap_or(DocEncoding::Rs(UTF_8)), None, bytes),
+            }
         }
     };
-    let (text, _had_errors) = encoding.decode_without_bom_handling(body);
+    let (mut text, malformed) = encoding.decode(body);
+    if malformed && let Some(other) = fallback.filter(|f| *f != encoding) {
+        text = other.decode(body).0;
+    }
     match neutralise_declared_encoding(&text) {
         Some(fixed) => Cow::Owned(fixed),
         None => text,
@@ -104,113 +202,6 @@ pub fn charset_of(content_type: &str) -> Option<&str> {
     })
 }
 
-const XML_ENTITIES: [&str; 5] = ["lt", "gt", "amp", "quot", "apos"];
-
-/// Makes HTML named entities acceptable to an XML parser: `&eacute;` becomes
-/// `&#233;`, unknown `&name;` and bare `&` become `&amp;…` so the text survives
-/// as written. The five XML entities, character references, entities declared
-/// in the document's DTD and everything inside CDATA sections are untouched.
-/// One pass; borrows when nothing needed replacing. Never adds line breaks, so
-/// line numbers of later parse errors still match the source.
-pub fn fix_entities(text: &str) -> Cow<'_, str> {
-    if !text.contains('&') {
-        return Cow::Borrowed(text);
-    }
-    let declared = dtd_entity_names(text);
-    let b = text.as_bytes();
-    let mut out: Option<String> = None;
-    let mut copied = 0;
-    let mut i = 0;
-    let mut cdata: Option<(usize, usize)> = next_cdata(text, 0);
-    while let Some(off) = text[i..].find('&') {
-        let at = i + off;
-        i = at + 1;
-        // Skip over CDATA sections lying before or around this ampersand.
-        while let Some((cs, ce)) = cdata {
-            if at < cs {
-                break;
-            }
-            if at < ce {
-                i = ce;
-                break;
-            }
-            cdata = next_cdata(text, ce);
-        }
-        if i != at + 1 {
-            continue;
-        }
-        if b.get(at + 1) == Some(&b'#') {
-            continue;
-        }
-        let name_len = b[at + 1..]
-            .iter()
-            .take(40)
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .count();
-        let is_ref = name_len > 0 && b.get(at + 1 + name_len) == Some(&b';');
-        let replacement: Cow<'_, str> = if is_ref {
-            let name = &text[at + 1..at + 1 + name_len];
-            if XML_ENTITIES.contains(&name) || declared.iter().any(|d| d == name) {
-                continue;
-            }
-            match htmlize::ENTITIES.get(&b[at..at + name_len + 2]) {
-                Some(expansion) => {
-                    let mut r = String::new();
-                    for c in String::from_utf8_lossy(expansion).chars() {
-                        let _ = write!(r, "&#{};", c as u32);
-                    }
-                    i = at + name_len + 2;
-                    Cow::Owned(r)
-                }
-                None => Cow::Borrowed("&amp;"),
-            }
-        } else {
-            Cow::Borrowed("&amp;")
-        };
-        let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 64));
-        o.push_str(&text[copied..at]);
-        o.push_str(&replacement);
-        copied = if replacement == "&amp;" { at + 1 } else { i };
-    }
-    match out {
-        Some(mut o) => {
-            o.push_str(&text[copied..]);
-            Cow::Owned(o)
-        }
-        None => Cow::Borrowed(text),
-    }
-}
-
-fn next_cdata(text: &str, from: usize) -> Option<(usize, usize)> {
-    let s = from + text.get(from..)?.find("<![CDATA[")?;
-    let e = text[s..].find("]]>").map_or(text.len(), |p| s + p + 3);
-    Some((s, e))
-}
-
-/// Names declared with `<!ENTITY name …>` in an internal DTD subset.
-fn dtd_entity_names(text: &str) -> Vec<String> {
-    let head = &text[..text.len().min(64 * 1024)];
-    let Some(dt) = head.find("<!DOCTYPE") else {
-        return Vec::new();
-    };
-    let mut names = Vec::new();
-    let mut rest = &head[dt..];
-    while let Some(p) = rest.find("<!ENTITY") {
-        rest = &rest[p + 8..];
-        let name: String = rest
-            .trim_start()
-            .trim_start_matches('%')
-            .trim_start()
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-' || *c == '.')
-            .collect();
-        if !name.is_empty() {
-            names.push(name);
-        }
-    }
-    names
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,7 +231,17 @@ mod tests {
     }
 
     #[test]
-    fn declaration_then_http_charset() {
+    fn http_charset_then_declaration() {
+        let doc = b"<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><a>\xc3\xa9</a>";
+        assert_eq!(
+            decode_document(doc, Some("text/xml; charset=utf-8")),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><a>é</a>"
+        );
+        assert_eq!(
+            decode_document(doc, Some("text/xml")),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><a>Ã©</a>"
+        );
+        // Served as UTF-8 but not UTF-8: the declaration decides.
         let doc =
             b"<?xml version=\"1.0\" encoding=\"windows-1252\"?>\n<a>\x93Montr\xe9al\x94 \x92</a>";
         assert_eq!(
@@ -269,35 +270,28 @@ mod tests {
     }
 
     #[test]
-    fn entities_fixed() {
-        assert!(matches!(
-            fix_entities("a &amp; &lt;b&gt; &#233; &#x2014;"),
-            Cow::Borrowed(_)
-        ));
+    fn utf32_both_orders_and_broken_units() {
+        let le: Vec<u8> = "<a>é☕</a>"
+            .chars()
+            .flat_map(|c| (c as u32).to_le_bytes())
+            .collect();
+        assert_eq!(decode_document(&le, None), "<a>é☕</a>");
+        let mut be: Vec<u8> = vec![0, 0, 0xfe, 0xff];
+        be.extend("<a/>".chars().flat_map(|c| (c as u32).to_be_bytes()));
+        be.extend([0, 0x11, 0, 0, 0, 0]);
+        assert_eq!(decode_document(&be, None), "<a/>\u{fffd}\u{fffd}");
         assert_eq!(
-            fix_entities("Montr&eacute;al&nbsp;&mdash;"),
-            "Montr&#233;al&#160;&#8212;"
+            DocEncoding::for_label(" UCS-4LE "),
+            Some(DocEncoding::Utf32Le)
         );
-        assert_eq!(fix_entities("&bogus; AT&T &"), "&amp;bogus; AT&amp;T &amp;");
         assert_eq!(
-            fix_entities("<![CDATA[&eacute; & x]]>&eacute;"),
-            "<![CDATA[&eacute; & x]]>&#233;"
+            DocEncoding::for_label("hz-gb-2312").map(|e| e.denied_by_ascii_bytes()),
+            Some(true)
         );
-        assert_eq!(fix_entities("&NotEqualTilde;"), "&#8770;&#824;");
-        let dtd = "<!DOCTYPE rss [<!ENTITY eacute \"&#233;\">]><rss>&eacute;&egrave;</rss>";
+        // A served label for UTF-32 over ASCII bytes is a lie too.
         assert_eq!(
-            fix_entities(dtd),
-            "<!DOCTYPE rss [<!ENTITY eacute \"&#233;\">]><rss>&eacute;&#232;</rss>"
+            decode_document(b"<a>x</a>", Some("text/xml; charset=utf-32")),
+            "<a>x</a>"
         );
-        for s in [
-            "&",
-            "&;",
-            "&#",
-            "<![CDATA[",
-            "<![CDATA[&",
-            "&aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa;",
-        ] {
-            let _ = fix_entities(s);
-        }
     }
 }
