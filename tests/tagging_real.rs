@@ -104,7 +104,11 @@ fn fnv1a(s: &str) -> u64 {
 
 /// About two thirds of the records are for tuning, the rest only for checking.
 fn part_of(id: &str) -> &'static str {
-    if fnv1a(id) % 3 == 0 { "check" } else { "tune" }
+    if fnv1a(id).is_multiple_of(3) {
+        "check"
+    } else {
+        "tune"
+    }
 }
 
 #[derive(Default, Clone, Copy)]
@@ -363,18 +367,20 @@ fn real_tagging_quality() {
         print(&r);
         reports.push(r);
     }
+    // Measured: tune 0.993 / 0.960 / 0.880 (ptsd) / 0.960; check 1.000 / 0.964 / 0.727
+    // (substance-use) / 0.984.
     let floors = [
         Floors {
-            relevance: 0.0,
-            conditions: 0.0,
-            worst_tag: 0.0,
-            types: 0.0,
+            relevance: 0.98,
+            conditions: 0.95,
+            worst_tag: 0.87,
+            types: 0.95,
         },
         Floors {
-            relevance: 0.0,
-            conditions: 0.0,
-            worst_tag: 0.0,
-            types: 0.0,
+            relevance: 0.98,
+            conditions: 0.95,
+            worst_tag: 0.72,
+            types: 0.97,
         },
     ];
     let fail: Vec<String> = reports

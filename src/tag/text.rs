@@ -33,11 +33,15 @@ pub struct Tok {
     /// Directly preceded by "(" and followed by ")" / ";" / "," (an abbreviation being defined).
     pub paren_before: bool,
     pub paren_after: bool,
+    /// A comma follows (the word ends an item of a list).
+    pub comma_after: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
 pub struct Sent {
     pub weight: f32,
+    /// The first sentence of a text without section labels.
+    pub opening: bool,
 }
 
 /// The word-level view of one field (or one item of a list field).
@@ -368,7 +372,9 @@ fn entity_len(b: &[u8]) -> Option<usize> {
 /// Builds the token view of one field: words looked up in the vocabulary, sentences split at
 /// `. ! ?` before a capital, digit or opening bracket (and at blank lines), and structured-
 /// abstract labels ("OBJECTIVE:", "Design, Setting, and Participants:") turned into sentence
-/// weights for the section they open.
+/// weights for the section they open. In a text of three or more sentences without labels,
+/// the first sentence is marked `opening`: it states the field's motivation as often as the
+/// study ("Ketamine has rapid effects in TRD and PTSD. We studied healthy volunteers...").
 pub fn tokenize(text: &str, lex: &Lexicon, ft: &mut FieldText) {
     ft.toks.clear();
     ft.sents.clear();
@@ -389,19 +395,27 @@ pub fn tokenize(text: &str, lex: &Lexicon, ft: &mut FieldText) {
     let mut sent = 0u32;
     let mut clause = 0u32;
     let mut weight = 1.0f32;
-    ft.sents.push(Sent { weight });
+    let mut labelled = false;
+    ft.sents.push(Sent {
+        weight,
+        opening: false,
+    });
     let mut k = 0;
     while k < ft.toks.len() {
         let opens = ft.toks[k].sent != 0;
         if opens {
             sent += 1;
             clause += 1;
-            ft.sents.push(Sent { weight });
+            ft.sents.push(Sent {
+                weight,
+                opening: false,
+            });
         }
         if (k == 0 || opens)
             && let Some((n, wt)) = section_label(text, ft, k, lex)
         {
             weight = wt;
+            labelled = true;
             ft.sents[sent as usize].weight = wt;
             for t in &mut ft.toks[k..k + n] {
                 t.id = LABEL;
@@ -425,6 +439,9 @@ pub fn tokenize(text: &str, lex: &Lexicon, ft: &mut FieldText) {
         }
         k += 1;
     }
+    if !labelled && ft.sents.len() >= 3 {
+        ft.sents[0].opening = true;
+    }
 }
 
 fn make_tok(w: &Word, id: u32, sent: u32, clause: u32, bytes: &[u8]) -> Tok {
@@ -445,6 +462,7 @@ fn make_tok(w: &Word, id: u32, sent: u32, clause: u32, bytes: &[u8]) -> Tok {
         num: w.num,
         paren_before: w.after_open_paren,
         paren_after: matches!(next, b')' | b';' | b','),
+        comma_after: next == b',',
     }
 }
 
@@ -452,6 +470,10 @@ fn make_tok(w: &Word, id: u32, sent: u32, clause: u32, bytes: &[u8]) -> Tok {
 /// colon, or a capitalised label word run followed by a non-capital word. Returns how many
 /// words it spans and the weight of its section.
 fn section_label(text: &str, ft: &FieldText, at: usize, lex: &Lexicon) -> Option<(usize, f32)> {
+    known_label(text, ft, at, lex).or_else(|| (at > 0).then(|| unknown_label(text, ft, at))?)
+}
+
+fn known_label(text: &str, ft: &FieldText, at: usize, lex: &Lexicon) -> Option<(usize, f32)> {
     let (bytes, ws) = (text.as_bytes(), &ft.toks[at..]);
     if !lex.section_starts.contains(ft.fold_of(ws.first()?)) {
         return None;
@@ -490,6 +512,42 @@ fn section_label(text: &str, ft: &FieldText, at: usize, lex: &Lexicon) -> Option
             if next == b':' || (all_caps && followed_by_text && next != b',') {
                 return Some((n, wt));
             }
+        }
+    }
+    None
+}
+
+/// A label the rules do not list ("AREAS COVERED:", "EXPERT OPINION:"): one to four words in
+/// capitals, at least five letters, right before a colon, after the field's first sentence
+/// (so that a title's "PTSD: ..." stays words). Its section reads at full weight: an unknown
+/// label ends the section before it, often BACKGROUND.
+fn unknown_label(text: &str, ft: &FieldText, at: usize) -> Option<(usize, f32)> {
+    let ws = &ft.toks[at..];
+    let mut letters = 0;
+    for n in 1..=ws.len().min(4) {
+        let w = &ws[n - 1];
+        if !w.upper {
+            return None;
+        }
+        if n > 1
+            && !text[ws[n - 2].end as usize..w.start as usize]
+                .trim()
+                .is_empty()
+        {
+            // "METHODS/DESIGN:" and "AREAS COVERED:" but not "TRD, PTSD:".
+            let between = &text[ws[n - 2].end as usize..w.start as usize];
+            if between.trim() != "/" && between.trim() != "&" {
+                return None;
+            }
+        }
+        letters += (w.fend - w.fstart) as usize;
+        let next = text.as_bytes()[w.end as usize..]
+            .iter()
+            .copied()
+            .find(|b| *b != b' ' && *b != b'\t')
+            .unwrap_or(0);
+        if next == b':' {
+            return (letters >= 5).then_some((n, 1.0));
         }
     }
     None
