@@ -458,3 +458,31 @@ fn classify_command_reports_drugs_and_types_on_the_real_set() {
         .expect("some record is typed rct");
     assert!(!d["drugs"].as_array().unwrap().is_empty() || d["relevant"] == false);
 }
+
+#[test]
+fn classify_command_takes_types_from_stated_publication_types() {
+    let home = test_home::TestHome::new();
+    std::fs::write(home.config(), "").unwrap();
+    let text =
+        "We performed a meta-analysis of nine trials in which adults were randomized to ketamine.";
+    let lines = [
+        serde_json::json!({"id": 1, "title": "Ketamine for depression", "abstract": text,
+            "publication_types": ["Journal Article", "Systematic Review"]}),
+        serde_json::json!({"id": 2, "title": "Ketamine for depression", "abstract": text}),
+    ];
+    let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let out = assert_cmd::Command::from_std(home.command(&["classify"]))
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let got: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(got[0]["types"], serde_json::json!(["review"]));
+    assert_eq!(got[0]["drugs"], serde_json::json!(["ketamine"]));
+    assert_eq!(got[0]["tags"], serde_json::json!(["depression"]));
+    assert_eq!(got[1]["types"], serde_json::json!(["meta-analysis"]));
+}

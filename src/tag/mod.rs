@@ -11,6 +11,7 @@ mod drugs;
 mod rules;
 mod schema;
 mod text;
+mod trie;
 mod types;
 mod validate;
 

@@ -327,12 +327,12 @@ pub fn compile(rules: &RuleFile) -> Compiled {
         .flatten()
         .map(|w| b.tok_id(&Builder::folded_key(w)))
         .collect();
-    let mut sections: FxMap<Box<[u8]>, f32> = FxMap::default();
-    for s in rules.section.iter().filter(|s| !s.disabled) {
-        for l in &s.labels {
-            sections.insert(Builder::folded_key(l), s.weight);
-        }
-    }
+    let sections = rules
+        .section
+        .iter()
+        .filter(|s| !s.disabled)
+        .flat_map(|s| s.labels.iter().map(|l| (Builder::folded_key(l), s.weight)))
+        .collect();
     let mesh = compile_mesh(rules, &mut b);
     let pubtypes = compile_pubtypes(rules, &mut b);
 
