@@ -561,3 +561,16 @@ doc_any = ["review"]
     let e = Tagger::from_toml("[settings]\nopening_weight = 2.0\n", "u.toml").unwrap_err();
     assert_eq!((e.line, e.key.as_str()), (2, "opening_weight"), "{e}");
 }
+
+#[test]
+fn ketamine_dependent_effects_are_not_dependence() {
+    let t = Tagger::builtin();
+    let c = t.classify(&input(
+        "Ketamine-dependent changes in cortical connectivity in healthy adults",
+        "",
+    ));
+    assert!(c.relevant);
+    assert!(c.condition_tags().is_empty(), "{:?}", c.tags);
+    let c = t.classify(&input("Cognition in ketamine-dependent users", ""));
+    assert_eq!(c.condition_tags(), ["substance-use"]);
+}
