@@ -387,6 +387,11 @@ fn passing_mentions_do_not_make_an_entry_relevant() {
         "Past-year use of alcohol, cannabis, cocaine, MDMA, and ketamine was common.",
     ));
     assert!(!c.relevant, "{:?}", c.tags);
+    let c = t.classify(&input(
+        "Risky drinking at music festivals",
+        "Risky drinkers reported more use of tobacco, cannabis, cocaine, and ketamine compared with those at lower risk.",
+    ));
+    assert!(!c.relevant, "{:?}", c.tags);
     // A list of compared arms is studied.
     let c = t.classify(&input(
         "Sedation for cardioversion",
