@@ -5,6 +5,7 @@
 mod bibtex;
 mod csl;
 mod csv;
+pub mod link;
 pub mod names;
 pub mod opml;
 mod ris;
@@ -54,6 +55,7 @@ pub struct Record {
     pub pmid: Option<String>,
     pub pmcid: Option<String>,
     pub nct_id: Option<String>,
+    /// The work's http(s) link, else its DOI's; never any other scheme (see [`link`]).
     pub url: Option<String>,
     #[serde(rename = "abstract")]
     pub abstract_: Option<String>,
@@ -73,10 +75,7 @@ impl Record {
         } else {
             WorkKind::Article
         };
-        let url = s
-            .link
-            .clone()
-            .or_else(|| s.doi.as_ref().map(|d| format!("https://doi.org/{d}")));
+        let url = link::work_link(s.link.as_deref(), s.doi.as_deref());
         Record {
             id: s.id,
             key,
