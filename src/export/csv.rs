@@ -62,6 +62,14 @@ pub fn defuse(cell: &str) -> Cow<'_, str> {
     }
 }
 
+pub fn write_jsonl(records: &[Record], out: &mut dyn Write) -> anyhow::Result<()> {
+    for r in records {
+        serde_json::to_writer(&mut *out, r)?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::defuse;
@@ -82,12 +90,4 @@ mod tests {
             assert_eq!(defuse(cell), out, "{cell:?}");
         }
     }
-}
-
-pub fn write_jsonl(records: &[Record], out: &mut dyn Write) -> anyhow::Result<()> {
-    for r in records {
-        serde_json::to_writer(&mut *out, r)?;
-        writeln!(out)?;
-    }
-    Ok(())
 }
