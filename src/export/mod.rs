@@ -17,6 +17,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::store::{EntryDetail, KeyBasis};
+pub use csv::defuse as defuse_csv_cell;
 pub use names::Name;
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

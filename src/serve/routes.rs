@@ -226,10 +226,12 @@ pub fn home(state: &State, version: u64, tag: Option<&str>, limit: usize) -> Res
         tag,
     });
     state.rendered();
+    // No Last-Modified: the counts can change while the newest entries do not, and
+    // knowing when would take the very count this page avoids. The ETag decides.
     Ok(Body {
         content_type: "text/html; charset=utf-8",
         bytes: body.into_bytes(),
-        last_modified: (!entries.is_empty()).then(|| atom::feed_updated(&entries)),
+        last_modified: None,
     })
 }
 
