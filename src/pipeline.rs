@@ -263,6 +263,7 @@ fn select_entries(
     let mut prepared = Vec::with_capacity(before);
     let seen_before = seen.seen_before(&entries);
     for (e, seen_before) in entries.into_iter().zip(seen_before) {
+        let e = e.fold_content();
         if let Some(f) = &feed.filter
             && !f.matches(&FilterDoc::from_entry(&e))
         {

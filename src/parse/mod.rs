@@ -15,6 +15,7 @@ pub mod europepmc;
 pub mod jsonfeed;
 pub mod pubmed;
 pub mod rss;
+mod rss_shape;
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
@@ -154,13 +155,18 @@ pub(crate) const RSS090_NS: &str = "http://my.netscape.com/rdf/simple/0.9/";
 pub(crate) const ATOM10_NS: &str = "http://www.w3.org/2005/Atom";
 pub(crate) const ATOM03_NS: &str = "http://purl.org/atom/ns#";
 
+pub(crate) const RSS1_NS: &str = "http://purl.org/rss/1.0/";
+pub(crate) const USERLAND_NS: &str = "http://backend.userland.com/rss2";
+pub(crate) const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
+pub(crate) const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
+
 /// The document's root element, as far as sniffing needs it.
 #[derive(Debug)]
 pub(crate) struct Root {
     /// Qualified name as written (`rdf:RDF`).
     pub qname: String,
-    /// Byte offset of the root start tag's `<`.
-    pub start: usize,
+    /// The root's namespace declarations, `(prefix, uri)`; `""` is the default namespace.
+    pub namespaces: Vec<(String, String)>,
 }
 
 /// Parses one feed document.
@@ -168,6 +174,24 @@ pub(crate) struct Root {
 /// `content_type` is the HTTP Content-Type (for its charset), `kind` the
 /// configured kind (`Auto` sniffs), `origin` names the document in errors.
 pub fn parse_document(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    kind: Kind,
+    origin: &str,
+) -> Result<ParsedFeed, ParseError> {
+    let mut feed = parse_decoded(bytes, content_type, kind, origin)?;
+    keep_web_links(&mut feed);
+    Ok(feed)
+}
+
+/// The base for relative links: the document's own address, when `origin` is one.
+fn document_base(origin: &str) -> Option<url::Url> {
+    url::Url::parse(origin)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+fn parse_decoded(
     bytes: &[u8],
     content_type: Option<&str>,
     kind: Kind,
@@ -220,10 +244,10 @@ pub fn parse_document(
             let text = encoding::fix_entities(&text);
             match format {
                 Format::Rss090 | Format::Rss091 | Format::Rss092 | Format::Rss1 | Format::Rss2 => {
-                    rss::parse(&text, &root, format, origin)
+                    rss::parse(&text, &root, format, origin, document_base(origin))
                 }
                 Format::Atom03 | Format::Atom10 => {
-                    let mut feed = atom::parse(&text, format, origin)?;
+                    let mut feed = atom::parse(&text, format, origin, document_base(origin))?;
                     if kind == Kind::Arxiv {
                         feed.feed.format = Format::Arxiv;
                     }
@@ -296,13 +320,18 @@ fn check_kind(kind: Kind, format: Format, origin: &str) -> Result<(), ParseError
 /// Reads up to the root element and decides the XML feed format.
 fn sniff_xml(text: &str, origin: &str) -> Result<(Format, Root), ParseError> {
     let mut reader = Reader::from_str(text);
+    // RSS 0.91 documents without a version attribute still name Netscape's DTD.
+    let mut netscape_091 = false;
     loop {
-        let before = reader.buffer_position() as usize;
         let ev = reader.read_event().map_err(|e| {
             ParseError::syntax(origin, line_of(text, reader.error_position() as usize), e)
         })?;
         let start = match ev {
             Event::Start(s) | Event::Empty(s) => s,
+            Event::DocType(d) => {
+                netscape_091 = d.as_ref().contains("rss-0.91");
+                continue;
+            }
             Event::Eof => {
                 return Err(ParseError::NotAFeed {
                     origin: origin.to_string(),
@@ -312,69 +341,66 @@ fn sniff_xml(text: &str, origin: &str) -> Result<(Format, Root), ParseError> {
             _ => continue,
         };
         let qname = start.name().as_ref().to_string();
-        let (prefix, local) = match qname.split_once(':') {
-            Some((p, l)) => (Some(p), l),
-            None => (None, qname.as_str()),
-        };
-        let mut default_ns: Option<String> = None;
-        let mut prefix_ns: Option<String> = None;
+        let mut namespaces = Vec::new();
         let mut version: Option<String> = None;
         for attr in start.attributes().with_checks(false) {
             let Ok(attr) = attr else { break };
             let key = attr.key.as_ref();
             let value = attr.value.trim().to_string();
             if key == "xmlns" {
-                default_ns = Some(value);
+                namespaces.push((String::new(), value));
             } else if let Some(p) = key.strip_prefix("xmlns:") {
-                if Some(p) == prefix {
-                    prefix_ns = Some(value);
-                }
+                namespaces.push((p.to_string(), value));
             } else if key == "version" {
                 version = Some(value);
             }
         }
-        let elem_ns = if prefix.is_some() {
-            prefix_ns.as_deref()
-        } else {
-            default_ns.as_deref()
-        };
-        let format = match local {
-            "rss" => Some(match version.as_deref() {
-                Some("0.90") => Format::Rss090,
-                Some("0.91") => Format::Rss091,
-                Some("0.92") => Format::Rss092,
-                _ => Format::Rss2,
-            }),
-            "RDF" if elem_ns == Some(RDF_NS) => Some(
-                if default_ns.as_deref().map(|n| n.trim_end_matches('/'))
-                    == Some(RSS090_NS.trim_end_matches('/'))
-                {
-                    Format::Rss090
-                } else {
-                    Format::Rss1
-                },
-            ),
-            "feed" if elem_ns == Some(ATOM10_NS) => Some(Format::Atom10),
-            "feed" if elem_ns == Some(ATOM03_NS) || version.as_deref() == Some("0.3") => {
-                Some(Format::Atom03)
-            }
-            "PubmedArticleSet" | "eFetchResult" | "eSearchResult" => Some(Format::Pubmed),
-            _ => None,
-        };
-        return match format {
-            Some(f) => Ok((
-                f,
-                Root {
-                    qname,
-                    start: before,
-                },
-            )),
+        let root = Root { qname, namespaces };
+        return match root_format(&root, version.as_deref(), netscape_091) {
+            Some(f) => Ok((f, root)),
             None => Err(ParseError::NotAFeed {
                 origin: origin.to_string(),
-                what: format!("root element <{qname}>"),
+                what: format!("root element <{}>", root.qname),
             }),
         };
     }
+}
+
+/// The feed format a root element names, from its local name, namespace and version.
+fn root_format(root: &Root, version: Option<&str>, netscape_091: bool) -> Option<Format> {
+    let (prefix, local) = match root.qname.split_once(':') {
+        Some((p, l)) => (p, l),
+        None => ("", root.qname.as_str()),
+    };
+    let ns_of = |p: &str| {
+        root.namespaces
+            .iter()
+            .find(|(q, _)| q == p)
+            .map(|(_, uri)| uri.as_str())
+    };
+    let elem_ns = ns_of(prefix);
+    Some(match local {
+        "rss" => match version {
+            Some("0.90") => Format::Rss090,
+            Some("0.91") => Format::Rss091,
+            Some("0.92") => Format::Rss092,
+            None if netscape_091 => Format::Rss091,
+            _ => Format::Rss2,
+        },
+        // `rdf:RDF` is recognised by its conventional prefix even when undeclared.
+        "RDF" if elem_ns == Some(RDF_NS) || (prefix == "rdf" && elem_ns.is_none()) => {
+            let is_090 = |uri: &str| uri.trim_end_matches('/') == RSS090_NS.trim_end_matches('/');
+            if root.namespaces.iter().any(|(_, uri)| is_090(uri)) {
+                Format::Rss090
+            } else {
+                Format::Rss1
+            }
+        }
+        "feed" if elem_ns == Some(ATOM10_NS) => Format::Atom10,
+        "feed" if elem_ns == Some(ATOM03_NS) || version == Some("0.3") => Format::Atom03,
+        "PubmedArticleSet" | "eFetchResult" | "eSearchResult" => Format::Pubmed,
+        _ => return None,
+    })
 }
 
 /// Finds the first well-formedness error in an XML text, as (line, message).
@@ -473,6 +499,55 @@ pub(crate) fn ends_with_root_close(text: &str, qname: &str) -> bool {
     match t.rfind("</") {
         Some(p) => t[p + 2..].trim_end_matches('>').trim_end() == qname && t.ends_with('>'),
         None => false,
+    }
+}
+
+/// `href` as an absolute http(s) link: resolved against `base` when relative, and
+/// `None` for any other scheme (`javascript:`, `data:`, `mailto:`…) or when it
+/// cannot be resolved. An absolute http(s) link is kept as written.
+pub(crate) fn web_link(base: Option<&url::Url>, href: &str) -> Option<String> {
+    let href = href.trim();
+    if href.is_empty() {
+        return None;
+    }
+    let has_scheme = |s: &str| {
+        href.len() > s.len()
+            && href.as_bytes()[..s.len()].eq_ignore_ascii_case(s.as_bytes())
+            && !href[s.len()..].contains(char::is_whitespace)
+    };
+    if has_scheme("http://") || has_scheme("https://") {
+        return Some(href.to_string());
+    }
+    let resolved = match base {
+        Some(b) => b.join(href).ok()?,
+        None => url::Url::parse(href).ok()?,
+    };
+    matches!(resolved.scheme(), "http" | "https").then(|| resolved.to_string())
+}
+
+/// `base` with an `xml:base` (itself possibly relative) applied.
+pub(crate) fn rebase(base: Option<&url::Url>, xml_base: Option<&str>) -> Option<url::Url> {
+    match xml_base.map(str::trim).filter(|b| !b.is_empty()) {
+        Some(b) => match base {
+            Some(base) => base.join(b).ok().or_else(|| Some(base.clone())),
+            None => url::Url::parse(b).ok(),
+        },
+        None => base.cloned(),
+    }
+}
+
+/// Every format's links end up absolute http(s) or null: a reader may open them.
+fn keep_web_links(feed: &mut ParsedFeed) {
+    let keep = |link: &mut Option<String>| {
+        if let Some(l) = link.as_deref()
+            && web_link(None, l).is_none()
+        {
+            *link = None;
+        }
+    };
+    keep(&mut feed.feed.link);
+    for e in &mut feed.entries {
+        keep(&mut e.link);
     }
 }
 
@@ -591,10 +666,12 @@ pub(crate) fn finish_entry(entry: &mut RawEntry) {
     }
     if entry.nct_id.is_none() {
         let mut ids = Vec::new();
-        for t in [entry.title.as_deref(), entry.summary.as_deref()]
-            .into_iter()
-            .flatten()
-        {
+        let texts = [
+            entry.title.as_deref(),
+            entry.summary.as_deref(),
+            entry.content.as_deref(),
+        ];
+        for t in texts.into_iter().flatten() {
             ids.extend(find_nct_ids(t));
         }
         entry.nct_id = ids.into_iter().next();
@@ -620,6 +697,19 @@ fn dedup_in_order(v: &mut Vec<String>) {
 /// `Some(s)` unless blank.
 pub(crate) fn non_empty(s: String) -> Option<String> {
     if s.is_empty() { None } else { Some(s) }
+}
+
+/// Sets an entry's summary and content from what the document gives: the summary is
+/// the summary, the content stands in for it when there is none, and `content` is
+/// kept only when it says something besides the summary.
+pub(crate) fn set_texts(entry: &mut RawEntry, summary: Option<String>, content: Option<String>) {
+    match (summary, content) {
+        (Some(s), Some(c)) => {
+            entry.content = (c != s).then_some(c);
+            entry.summary = Some(s);
+        }
+        (s, c) => entry.summary = s.or(c),
+    }
 }
 
 /// The fuller (longer) of two optional texts.

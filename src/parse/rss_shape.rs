@@ -1,0 +1,237 @@
+//! The one place that decides whether the `rss` crate can read an RSS document as it
+//! is, and reshapes the ones it cannot into the literal element names it expects.
+//!
+//! The crate matches qualified names as written (`rss`, `rdf:RDF`, `channel`,
+//! `content:encoded`) and gives up without a `<channel>`. Valid documents that break
+//! those assumptions are rewritten in one namespace-aware pass:
+//! - the root becomes `rss` or `rdf:RDF` whatever its prefix;
+//! - elements in the RSS 0.90, 1.0 or UserLand namespaces lose their prefix;
+//! - elements in the content module become `content:…` whatever their prefix;
+//! - an XHTML `body` becomes `xhtml:body` with its markup kept as escaped text;
+//! - a document without a `<channel>` gets an empty one, so an empty feed is a feed.
+//!
+//! Everything else, attributes included, is copied byte for byte. A document the
+//! rewriting pass cannot read is handed over unchanged, so the error the crate then
+//! reports is about the document as written.
+
+use std::borrow::Cow;
+
+use memchr::memmem;
+use quick_xml::NsReader;
+use quick_xml::events::Event;
+use quick_xml::name::ResolveResult;
+
+use super::{CONTENT_NS, RDF_NS, RSS1_NS, RSS090_NS, Root, USERLAND_NS, XHTML_NS};
+
+/// The document as the crate can read it, and the name its root then has.
+pub(crate) fn for_crate<'t>(text: &'t str, root: &Root) -> (Cow<'t, str>, &'static str) {
+    let root_name = if root.qname.rsplit(':').next() == Some("RDF") {
+        "rdf:RDF"
+    } else {
+        "rss"
+    };
+    if !needs_reshape(text, root, root_name) {
+        return (Cow::Borrowed(text), root_name);
+    }
+    match reshape(text, root_name) {
+        Some(out) => (Cow::Owned(out), root_name),
+        None => (Cow::Borrowed(text), root_name),
+    }
+}
+
+/// Cheap checks on the root and the raw text; a false "yes" only costs a rewrite.
+fn needs_reshape(text: &str, root: &Root, root_name: &str) -> bool {
+    let bytes = text.as_bytes();
+    root.qname != root_name
+        || root.namespaces.iter().any(|(prefix, uri)| {
+            (!prefix.is_empty() && is_rss_ns(uri)) || (uri == CONTENT_NS && prefix != "content")
+        })
+        || memmem::find(bytes, b"<channel").is_none()
+        || memmem::find(bytes, b"body").is_some_and(|_| {
+            memmem::find(bytes, b"<body").is_some() || memmem::find(bytes, b":body").is_some()
+        })
+}
+
+fn is_rss_ns(uri: &str) -> bool {
+    let u = uri.trim_end_matches('/');
+    [RSS1_NS, RSS090_NS, USERLAND_NS]
+        .iter()
+        .any(|ns| ns.trim_end_matches('/') == u)
+}
+
+/// The vocabularies the reshaping cares about.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Vocab {
+    Rss,
+    Rdf,
+    Content,
+    Xhtml,
+    Other,
+}
+
+fn vocab(res: &ResolveResult<'_>) -> Vocab {
+    let ResolveResult::Bound(ns) = res else {
+        return Vocab::Other;
+    };
+    let uri: &str = ns.as_ref();
+    if is_rss_ns(uri) {
+        Vocab::Rss
+    } else if uri == RDF_NS {
+        Vocab::Rdf
+    } else if uri == CONTENT_NS {
+        Vocab::Content
+    } else if uri == XHTML_NS {
+        Vocab::Xhtml
+    } else {
+        Vocab::Other
+    }
+}
+
+/// The canonical name of an element, when it may differ from the written one.
+fn canonical(depth: usize, root_name: &str, vocab: Vocab, local: &str) -> Option<String> {
+    match vocab {
+        _ if depth == 0 => Some(root_name.to_string()),
+        Vocab::Rss => Some(local.to_string()),
+        Vocab::Rdf => Some(format!("rdf:{local}")),
+        Vocab::Content => Some(format!("content:{local}")),
+        Vocab::Xhtml | Vocab::Other => None,
+    }
+}
+
+/// The rewriting pass; `None` when the document is not well-formed enough to read.
+fn reshape(text: &str, root_name: &str) -> Option<String> {
+    let mut reader = NsReader::from_str(text);
+    let mut out = String::with_capacity(text.len() + 64);
+    // The renamed name of each open element (None: as written).
+    let mut open: Vec<Option<String>> = Vec::new();
+    let mut channel_seen = false;
+    let mut after_root_start = None;
+    loop {
+        let before = reader.buffer_position() as usize;
+        let (vocab, ev) = match reader.read_resolved_event() {
+            Ok((res, ev)) => (vocab(&res), ev),
+            Err(_) => return None,
+        };
+        let raw = &text[before..reader.buffer_position() as usize];
+        match ev {
+            Event::Start(s) | Event::Empty(s) => {
+                let empty = raw.ends_with("/>");
+                let qname = s.name().as_ref().to_string();
+                let local = qname.rsplit(':').next().unwrap_or(&qname).to_string();
+                if vocab == Vocab::Xhtml && local == "body" {
+                    xhtml_body(&mut reader, text, raw, empty, &mut out)?;
+                    continue;
+                }
+                let name = canonical(open.len(), root_name, vocab, &local);
+                let written = name.as_deref().unwrap_or(&qname);
+                channel_seen |= open.len() == 1 && written == "channel";
+                out.push('<');
+                out.push_str(written);
+                if open.is_empty() && empty {
+                    // `<rss/>`: opened here, so that a channel can go inside.
+                    out.push_str(raw[1 + qname.len()..raw.len() - 2].trim_end());
+                    out.push('>');
+                    after_root_start = Some(out.len());
+                    out.push_str("</");
+                    out.push_str(root_name);
+                    out.push('>');
+                    continue;
+                }
+                out.push_str(&raw[1 + qname.len()..]);
+                if open.is_empty() {
+                    after_root_start = Some(out.len());
+                }
+                if !empty {
+                    open.push(name);
+                }
+            }
+            Event::End(_) => match open.pop()? {
+                Some(name) => {
+                    out.push_str("</");
+                    out.push_str(&name);
+                    out.push('>');
+                }
+                None => out.push_str(raw),
+            },
+            Event::Eof => break,
+            _ => out.push_str(raw),
+        }
+    }
+    if !channel_seen {
+        out.insert_str(after_root_start?, "<channel></channel>");
+    }
+    Some(out)
+}
+
+/// Writes an XHTML `body` as `xhtml:body` whose text is its inner markup, escaped.
+fn xhtml_body(
+    reader: &mut NsReader<&[u8]>,
+    text: &str,
+    raw: &str,
+    empty: bool,
+    out: &mut String,
+) -> Option<()> {
+    if empty {
+        out.push_str("<xhtml:body/>");
+        return Some(());
+    }
+    let inner_start = reader.buffer_position() as usize;
+    let qname = raw[1..]
+        .split(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        .next()?;
+    reader.read_to_end(quick_xml::name::QName(qname)).ok()?;
+    let end = reader.buffer_position() as usize;
+    let inner_end = text[..end].rfind("</")?;
+    out.push_str("<xhtml:body>");
+    out.push_str(&quick_xml::escape::escape(&text[inner_start..inner_end]));
+    out.push_str("</xhtml:body>");
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(qname: &str, namespaces: &[(&str, &str)]) -> Root {
+        Root {
+            qname: qname.into(),
+            namespaces: namespaces
+                .iter()
+                .map(|(p, u)| (p.to_string(), u.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn plain_documents_are_borrowed() {
+        let doc = "<rss version=\"2.0\"><channel><title>antibody</title></channel></rss>";
+        let (out, name) = for_crate(doc, &root("rss", &[]));
+        assert!(matches!(out, Cow::Borrowed(_)));
+        assert_eq!(name, "rss");
+    }
+
+    #[test]
+    fn prefixed_rss1_and_empty_roots_are_reshaped() {
+        let doc = r#"<r:RDF xmlns:r="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:x="http://purl.org/rss/1.0/"><x:channel r:about="u"><x:title>T</x:title></x:channel></r:RDF>"#;
+        let ns = [("r", RDF_NS), ("x", RSS1_NS)];
+        let (out, _) = for_crate(doc, &root("r:RDF", &ns));
+        assert_eq!(
+            out,
+            r#"<rdf:RDF xmlns:r="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:x="http://purl.org/rss/1.0/"><channel r:about="u"><title>T</title></channel></rdf:RDF>"#
+        );
+        let (out, _) = for_crate("<rss version=\"2.0\"/>", &root("rss", &[]));
+        assert_eq!(out, "<rss version=\"2.0\"><channel></channel></rss>");
+        let (out, _) = for_crate("<rss></rss>", &root("rss", &[]));
+        assert_eq!(out, "<rss><channel></channel></rss>");
+    }
+
+    #[test]
+    fn xhtml_body_is_escaped_text() {
+        let doc = r#"<rss xmlns:h="http://www.w3.org/1999/xhtml"><channel><item><h:body><h:p>A &amp; B</h:p></h:body></item></channel></rss>"#;
+        let (out, _) = for_crate(doc, &root("rss", &[("h", XHTML_NS)]));
+        assert!(
+            out.contains("<xhtml:body>&lt;h:p&gt;A &amp;amp; B&lt;/h:p&gt;</xhtml:body>"),
+            "{out}"
+        );
+    }
+}
