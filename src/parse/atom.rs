@@ -259,22 +259,19 @@ struct Links {
 }
 
 impl Links {
-    /// Files a `<link>` (its `href` resolved against `base` and its own `xml:base`);
-    /// returns the link's rel and resolved href for callers that want other rels.
-    fn take(&mut self, s: &BytesStart<'_>, base: Option<&Url>) -> Option<(Option<String>, String)> {
-        let href = attr(s, "href")?;
-        let base = rebase(base, attr(s, "xml:base").as_deref());
-        let href = web_link(base.as_ref(), &href)?;
-        let rel = attr(s, "rel").filter(|r| !r.is_empty());
-        let slot = match rel.as_deref() {
+    /// Files a `<link>`, its `href` resolved against `base` and its own `xml:base`.
+    fn take(&mut self, s: &BytesStart<'_>, base: Option<&Url>) {
+        let Some(href) = link_href(s, base) else {
+            return;
+        };
+        let slot = match attr(s, "rel").filter(|r| !r.is_empty()) {
             None => &mut self.plain,
             Some(r) if r.eq_ignore_ascii_case("alternate") => &mut self.alternate,
-            Some(_) => return Some((rel, href)),
+            Some(_) => return,
         };
         if slot.is_none() {
-            *slot = Some(href.clone());
+            *slot = Some(href);
         }
-        Some((rel, href))
     }
 
     fn best(self) -> Option<String> {
@@ -426,17 +423,24 @@ impl EntryParts {
     }
 }
 
-/// Entry-level link handling: alternate → link, DOI-ish related links → doi.
+/// A link's `href` as an absolute http(s) address, if it has one.
+fn link_href(s: &BytesStart<'_>, base: Option<&Url>) -> Option<String> {
+    let href = attr(s, "href")?;
+    let base = rebase(base, attr(s, "xml:base").as_deref());
+    web_link(base.as_ref(), &href)
+}
+
+/// Entry-level link handling: DOI-ish related links → doi, the others are candidates.
 fn take_entry_link(parts: &mut EntryParts, s: &BytesStart<'_>, base: Option<&Url>) {
-    let title = attr(s, "title");
-    let Some((rel, href)) = parts.links.take(s, base) else {
-        return;
-    };
-    if title.as_deref() == Some("doi")
+    let rel = attr(s, "rel");
+    let href = attr(s, "href").unwrap_or_default();
+    if attr(s, "title").as_deref() == Some("doi")
         || (rel.as_deref() == Some("related") && href.contains("doi.org/"))
     {
         apply_identifier(&mut parts.e, &href);
+        return;
     }
+    parts.links.take(s, base);
 }
 
 fn push_category(e: &mut RawEntry, s: &BytesStart<'_>) {

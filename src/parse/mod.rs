@@ -160,6 +160,13 @@ pub(crate) const USERLAND_NS: &str = "http://backend.userland.com/rss2";
 pub(crate) const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
 pub(crate) const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
 
+/// RSS 0.90's namespace, as published (`my.netscape.com`) and as some generators
+/// wrote it (`channel.netscape.com`).
+pub(crate) fn is_rss090_ns(uri: &str) -> bool {
+    let u = uri.trim_end_matches('/');
+    u == RSS090_NS.trim_end_matches('/') || u == "http://channel.netscape.com/rdf/simple/0.9"
+}
+
 /// The document's root element, as far as sniffing needs it.
 #[derive(Debug)]
 pub(crate) struct Root {
@@ -389,8 +396,7 @@ fn root_format(root: &Root, version: Option<&str>, netscape_091: bool) -> Option
         },
         // `rdf:RDF` is recognised by its conventional prefix even when undeclared.
         "RDF" if elem_ns == Some(RDF_NS) || (prefix == "rdf" && elem_ns.is_none()) => {
-            let is_090 = |uri: &str| uri.trim_end_matches('/') == RSS090_NS.trim_end_matches('/');
-            if root.namespaces.iter().any(|(_, uri)| is_090(uri)) {
+            if root.namespaces.iter().any(|(_, uri)| is_rss090_ns(uri)) {
                 Format::Rss090
             } else {
                 Format::Rss1
@@ -398,6 +404,8 @@ fn root_format(root: &Root, version: Option<&str>, netscape_091: bool) -> Option
         }
         "feed" if elem_ns == Some(ATOM10_NS) => Format::Atom10,
         "feed" if elem_ns == Some(ATOM03_NS) || version == Some("0.3") => Format::Atom03,
+        // A `<feed>` in no namespace at all is Atom written carelessly.
+        "feed" if prefix.is_empty() && elem_ns.is_none() => Format::Atom10,
         "PubmedArticleSet" | "eFetchResult" | "eSearchResult" => Format::Pubmed,
         _ => return None,
     })

@@ -21,7 +21,7 @@ use quick_xml::NsReader;
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 
-use super::{CONTENT_NS, RDF_NS, RSS1_NS, RSS090_NS, Root, USERLAND_NS, XHTML_NS};
+use super::{CONTENT_NS, RDF_NS, RSS1_NS, Root, USERLAND_NS, XHTML_NS, is_rss090_ns};
 
 /// The document as the crate can read it, and the name its root then has.
 pub(crate) fn for_crate<'t>(text: &'t str, root: &Root) -> (Cow<'t, str>, &'static str) {
@@ -54,9 +54,10 @@ fn needs_reshape(text: &str, root: &Root, root_name: &str) -> bool {
 
 fn is_rss_ns(uri: &str) -> bool {
     let u = uri.trim_end_matches('/');
-    [RSS1_NS, RSS090_NS, USERLAND_NS]
-        .iter()
-        .any(|ns| ns.trim_end_matches('/') == u)
+    is_rss090_ns(uri)
+        || [RSS1_NS, USERLAND_NS]
+            .iter()
+            .any(|ns| ns.trim_end_matches('/') == u)
 }
 
 /// The vocabularies the reshaping cares about.
@@ -114,8 +115,8 @@ fn reshape(text: &str, root_name: &str) -> Option<String> {
         };
         let raw = &text[before..reader.buffer_position() as usize];
         match ev {
-            Event::Start(s) | Event::Empty(s) => {
-                let empty = raw.ends_with("/>");
+            Event::Start(ref s) | Event::Empty(ref s) => {
+                let empty = matches!(ev, Event::Empty(_));
                 let qname = s.name().as_ref().to_string();
                 let local = qname.rsplit(':').next().unwrap_or(&qname).to_string();
                 if vocab == Vocab::Xhtml && local == "body" {
@@ -153,6 +154,8 @@ fn reshape(text: &str, root_name: &str) -> Option<String> {
                 }
                 None => out.push_str(raw),
             },
+            // A truncated document goes to the crate as written, to be reported.
+            Event::Eof if !open.is_empty() => return None,
             Event::Eof => break,
             _ => out.push_str(raw),
         }
