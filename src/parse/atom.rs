@@ -233,9 +233,12 @@ pub(crate) fn parse(
                 }
                 _ => p.skip(&s)?,
             },
-            (Ns::Atom, Event::Empty(s)) if s.local_name().as_ref() == "link" => {
-                links.take(&s, base.as_ref());
-            }
+            (Ns::Atom, Event::Empty(s)) => match s.local_name().as_ref() {
+                "link" => links.take(&s, base.as_ref()),
+                // `<entry/>` is an entry with nothing in it, as `<item/>` is in RSS.
+                "entry" => entries.push(EntryParts::default().finish()),
+                _ => {}
+            },
             (Ns::Dc, Event::Start(s)) if s.local_name().as_ref() == "title" => {
                 dc_title = non_empty(clean_inline(&p.text_of("title")?));
             }
