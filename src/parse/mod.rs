@@ -767,6 +767,56 @@ mod tests {
     }
 
     #[test]
+    fn web_links() {
+        let base = url::Url::parse("https://e.org/a/b/").ok();
+        let base = base.as_ref();
+        assert_eq!(
+            web_link(base, " https://x.org/p "),
+            Some("https://x.org/p".into())
+        );
+        assert_eq!(
+            web_link(None, "HTTP://X.org/"),
+            Some("HTTP://X.org/".into())
+        );
+        assert_eq!(
+            web_link(base, "../c?d=1"),
+            Some("https://e.org/a/c?d=1".into())
+        );
+        assert_eq!(
+            web_link(base, "//cdn.org/x"),
+            Some("https://cdn.org/x".into())
+        );
+        assert_eq!(web_link(None, "relative/x"), None);
+        for bad in [
+            "javascript:alert(1)",
+            " java\tscript:x",
+            "data:,x",
+            "vbscript:x",
+            "mailto:a@b",
+        ] {
+            assert_eq!(web_link(base, bad), None, "{bad}");
+        }
+        assert_eq!(web_link(base, ""), None);
+    }
+
+    #[test]
+    fn xml_base_chains() {
+        let doc = url::Url::parse("https://e.org/feed.xml").ok();
+        let b = rebase(doc.as_ref(), Some("posts/"));
+        assert_eq!(
+            b.as_ref().map(url::Url::as_str),
+            Some("https://e.org/posts/")
+        );
+        let b = rebase(b.as_ref(), Some("2024/"));
+        assert_eq!(
+            b.as_ref().map(url::Url::as_str),
+            Some("https://e.org/posts/2024/")
+        );
+        assert_eq!(rebase(None, Some("relative/")), None);
+        assert_eq!(rebase(doc.as_ref(), None), doc);
+    }
+
+    #[test]
     fn root_close() {
         assert!(ends_with_root_close("<rss></rss>\n", "rss"));
         assert!(ends_with_root_close("<rdf:RDF></rdf:RDF >", "rdf:RDF"));

@@ -47,9 +47,8 @@ fn needs_reshape(text: &str, root: &Root, root_name: &str) -> bool {
             (!prefix.is_empty() && is_rss_ns(uri)) || (uri == CONTENT_NS && prefix != "content")
         })
         || memmem::find(bytes, b"<channel").is_none()
-        || memmem::find(bytes, b"body").is_some_and(|_| {
-            memmem::find(bytes, b"<body").is_some() || memmem::find(bytes, b":body").is_some()
-        })
+        || memmem::find(bytes, b"<body").is_some()
+        || memmem::find(bytes, b":body").is_some()
 }
 
 fn is_rss_ns(uri: &str) -> bool {
