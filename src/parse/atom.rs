@@ -136,20 +136,15 @@ impl<'a> Parser<'a> {
 
     /// Text of a construct whose `type` (and Atom 0.3 `mode`) says how to read it.
     fn typed_text(&mut self, start: &BytesStart<'_>) -> Result<Option<String>, ParseError> {
-        let kind = match attr(start, "type")
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            Some("html" | "text/html" | "escaped") => Content::Html,
-            Some("xhtml" | "application/xhtml+xml") => Content::Xhtml,
-            _ => Content::Text,
-        };
+        let ty = attr(start, "type").map(|t| t.to_ascii_lowercase());
         let mode = attr(start, "mode").map(|m| m.to_ascii_lowercase());
-        // Atom 0.3 `mode="escaped"` carries HTML as text.
-        let kind = match mode.as_deref() {
-            Some("escaped") => Content::Html,
-            _ => kind,
+        let kind = match (ty.as_deref(), mode.as_deref()) {
+            (Some("html" | "text/html" | "escaped"), _) => Content::Html,
+            (Some("xhtml" | "application/xhtml+xml"), _) => Content::Xhtml,
+            // Atom 0.3 `mode="escaped"` carries HTML as text, unless it says plain text.
+            (Some("text/plain"), _) => Content::Text,
+            (_, Some("escaped")) => Content::Html,
+            _ => Content::Text,
         };
         let name = start.name().as_ref().to_string();
         let mut raw = self.text_of(&name)?;
