@@ -24,7 +24,7 @@ pub(crate) fn parse(
     origin: &str,
     doc_base: Option<Url>,
 ) -> Result<ParsedFeed, ParseError> {
-    let (text, root_name) = super::rss_shape::for_crate(text, root);
+    let (text, root_name) = super::rss_shape::for_crate(text, root, doc_base.as_ref());
     let channel = match Channel::read_from(text.as_bytes()) {
         Ok(c) => c,
         Err(e) => {

@@ -8,7 +8,8 @@
 //! - elements in the RSS 0.90, 1.0 or UserLand namespaces lose their prefix;
 //! - elements in the content module become `content:…` whatever their prefix;
 //! - an XHTML `body` becomes `xhtml:body` with its markup kept as escaped text;
-//! - a document without a `<channel>` gets an empty one, so an empty feed is a feed.
+//! - a document without a `<channel>` gets an empty one, so an empty feed is a feed;
+//! - a channel's or item's `<link>` under an `xml:base` is written resolved.
 //!
 //! Everything else, attributes included, is copied byte for byte. A document the
 //! rewriting pass cannot read is handed over unchanged, so the error the crate then
@@ -21,10 +22,18 @@ use quick_xml::NsReader;
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 
-use super::{CONTENT_NS, RDF_NS, RSS1_NS, Root, USERLAND_NS, XHTML_NS, is_rss090_ns};
+use url::Url;
+
+use super::{
+    CONTENT_NS, RDF_NS, RSS1_NS, Root, USERLAND_NS, XHTML_NS, attr, is_rss090_ns, rebase, web_link,
+};
 
 /// The document as the crate can read it, and the name its root then has.
-pub(crate) fn for_crate<'t>(text: &'t str, root: &Root) -> (Cow<'t, str>, &'static str) {
+pub(crate) fn for_crate<'t>(
+    text: &'t str,
+    root: &Root,
+    doc_base: Option<&Url>,
+) -> (Cow<'t, str>, &'static str) {
     let root_name = if root.qname.rsplit(':').next() == Some("RDF") {
         "rdf:RDF"
     } else {
@@ -33,7 +42,7 @@ pub(crate) fn for_crate<'t>(text: &'t str, root: &Root) -> (Cow<'t, str>, &'stat
     if !needs_reshape(text, root, root_name) {
         return (Cow::Borrowed(text), root_name);
     }
-    match reshape(text, root_name) {
+    match reshape(text, root_name, doc_base) {
         Some(out) => (Cow::Owned(out), root_name),
         None => (Cow::Borrowed(text), root_name),
     }
@@ -49,6 +58,7 @@ fn needs_reshape(text: &str, root: &Root, root_name: &str) -> bool {
         || memmem::find(bytes, b"<channel").is_none()
         || memmem::find(bytes, b"<body").is_some()
         || memmem::find(bytes, b":body").is_some()
+        || memmem::find(bytes, b"xml:base").is_some()
 }
 
 fn is_rss_ns(uri: &str) -> bool {
@@ -98,12 +108,19 @@ fn canonical(depth: usize, root_name: &str, vocab: Vocab, local: &str) -> Option
     }
 }
 
+/// An element open in the rewriting pass.
+struct Open {
+    /// Its new name, when it is renamed.
+    renamed: Option<String>,
+    /// The base its relative links resolve against (`xml:base` applied).
+    base: Option<Url>,
+}
+
 /// The rewriting pass; `None` when the document is not well-formed enough to read.
-fn reshape(text: &str, root_name: &str) -> Option<String> {
+fn reshape(text: &str, root_name: &str, doc_base: Option<&Url>) -> Option<String> {
     let mut reader = NsReader::from_str(text);
     let mut out = String::with_capacity(text.len() + 64);
-    // The renamed name of each open element (None: as written).
-    let mut open: Vec<Option<String>> = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
     let mut channel_seen = false;
     let mut after_root_start = None;
     loop {
@@ -122,11 +139,13 @@ fn reshape(text: &str, root_name: &str) -> Option<String> {
                     xhtml_body(&mut reader, text, raw, empty, &mut out)?;
                     continue;
                 }
-                let name = canonical(open.len(), root_name, vocab, &local);
-                let written = name.as_deref().unwrap_or(&qname);
+                let parent_base = open.last().map_or(doc_base, |o| o.base.as_ref());
+                let base = rebase(parent_base, attr(s, "xml:base").as_deref());
+                let renamed = canonical(open.len(), root_name, vocab, &local);
+                let written = renamed.as_deref().unwrap_or(&qname).to_string();
                 channel_seen |= open.len() == 1 && written == "channel";
                 out.push('<');
-                out.push_str(written);
+                out.push_str(&written);
                 if open.is_empty() && empty {
                     // `<rss/>`: opened here, so that a channel can go inside.
                     out.push_str(raw[1 + qname.len()..raw.len() - 2].trim_end());
@@ -141,11 +160,18 @@ fn reshape(text: &str, root_name: &str) -> Option<String> {
                 if open.is_empty() {
                     after_root_start = Some(out.len());
                 }
-                if !empty {
-                    open.push(name);
+                if empty {
+                    continue;
                 }
+                if open.len() >= 2 && written == "link" && base.is_some() {
+                    // The link's text, resolved; the end tag is written below.
+                    resolved_link(&mut reader, text, &qname, base.as_ref(), &mut out)?;
+                    out.push_str("</link>");
+                    continue;
+                }
+                open.push(Open { renamed, base });
             }
-            Event::End(_) => match open.pop()? {
+            Event::End(_) => match open.pop()?.renamed {
                 Some(name) => {
                     out.push_str("</");
                     out.push_str(&name);
@@ -163,6 +189,27 @@ fn reshape(text: &str, root_name: &str) -> Option<String> {
         out.insert_str(after_root_start?, "<channel></channel>");
     }
     Some(out)
+}
+
+/// Reads a `<link>`'s content up to its end tag and writes it resolved against
+/// `base` (as written when it does not resolve to an http(s) address).
+fn resolved_link(
+    reader: &mut NsReader<&[u8]>,
+    text: &str,
+    qname: &str,
+    base: Option<&Url>,
+    out: &mut String,
+) -> Option<()> {
+    let inner_start = reader.buffer_position() as usize;
+    reader.read_to_end(quick_xml::name::QName(qname)).ok()?;
+    let end = reader.buffer_position() as usize;
+    let inner = &text[inner_start..text[..end].rfind("</")?];
+    let unescaped = quick_xml::escape::unescape(inner).ok();
+    match unescaped.as_deref().and_then(|href| web_link(base, href)) {
+        Some(link) => out.push_str(&quick_xml::escape::escape(link.as_str())),
+        None => out.push_str(inner),
+    }
+    Some(())
 }
 
 /// Writes an XHTML `body` as `xhtml:body` whose text is its inner markup, escaped.
@@ -204,10 +251,14 @@ mod tests {
         }
     }
 
+    fn for_crate_at<'t>(doc: &'t str, root: &Root) -> (Cow<'t, str>, &'static str) {
+        for_crate(doc, root, None)
+    }
+
     #[test]
     fn plain_documents_are_borrowed() {
         let doc = "<rss version=\"2.0\"><channel><title>antibody</title></channel></rss>";
-        let (out, name) = for_crate(doc, &root("rss", &[]));
+        let (out, name) = for_crate_at(doc, &root("rss", &[]));
         assert!(matches!(out, Cow::Borrowed(_)));
         assert_eq!(name, "rss");
     }
@@ -216,21 +267,21 @@ mod tests {
     fn prefixed_rss1_and_empty_roots_are_reshaped() {
         let doc = r#"<r:RDF xmlns:r="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:x="http://purl.org/rss/1.0/"><x:channel r:about="u"><x:title>T</x:title></x:channel></r:RDF>"#;
         let ns = [("r", RDF_NS), ("x", RSS1_NS)];
-        let (out, _) = for_crate(doc, &root("r:RDF", &ns));
+        let (out, _) = for_crate_at(doc, &root("r:RDF", &ns));
         assert_eq!(
             out,
             r#"<rdf:RDF xmlns:r="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:x="http://purl.org/rss/1.0/"><channel r:about="u"><title>T</title></channel></rdf:RDF>"#
         );
-        let (out, _) = for_crate("<rss version=\"2.0\"/>", &root("rss", &[]));
+        let (out, _) = for_crate_at("<rss version=\"2.0\"/>", &root("rss", &[]));
         assert_eq!(out, "<rss version=\"2.0\"><channel></channel></rss>");
-        let (out, _) = for_crate("<rss></rss>", &root("rss", &[]));
+        let (out, _) = for_crate_at("<rss></rss>", &root("rss", &[]));
         assert_eq!(out, "<rss><channel></channel></rss>");
     }
 
     #[test]
     fn xhtml_body_is_escaped_text() {
         let doc = r#"<rss xmlns:h="http://www.w3.org/1999/xhtml"><channel><item><h:body><h:p>A &amp; B</h:p></h:body></item></channel></rss>"#;
-        let (out, _) = for_crate(doc, &root("rss", &[("h", XHTML_NS)]));
+        let (out, _) = for_crate_at(doc, &root("rss", &[("h", XHTML_NS)]));
         assert!(
             out.contains("<xhtml:body>&lt;h:p&gt;A &amp;amp; B&lt;/h:p&gt;</xhtml:body>"),
             "{out}"
