@@ -376,12 +376,7 @@ pub(crate) fn web_link(base: Option<&url::Url>, href: &str) -> Option<String> {
     if href.is_empty() {
         return None;
     }
-    let has_scheme = |s: &str| {
-        href.len() > s.len()
-            && href.as_bytes()[..s.len()].eq_ignore_ascii_case(s.as_bytes())
-            && !href[s.len()..].contains(char::is_whitespace)
-    };
-    if has_scheme("http://") || has_scheme("https://") {
+    if is_absolute_web(href) {
         return Some(href.to_string());
     }
     let resolved = match base {
@@ -389,6 +384,15 @@ pub(crate) fn web_link(base: Option<&url::Url>, href: &str) -> Option<String> {
         None => url::Url::parse(href).ok()?,
     };
     matches!(resolved.scheme(), "http" | "https").then(|| resolved.to_string())
+}
+
+/// Whether `href` is an absolute http(s) link that can be kept as written.
+fn is_absolute_web(href: &str) -> bool {
+    ["http://", "https://"].iter().any(|s| {
+        href.len() > s.len()
+            && href.as_bytes()[..s.len()].eq_ignore_ascii_case(s.as_bytes())
+            && !href[s.len()..].contains(char::is_whitespace)
+    })
 }
 
 /// `base` with an `xml:base` (itself possibly relative) applied.
@@ -406,6 +410,7 @@ pub(crate) fn rebase(base: Option<&url::Url>, xml_base: Option<&str>) -> Option<
 fn keep_web_links(feed: &mut ParsedFeed) {
     let keep = |link: &mut Option<String>| {
         if let Some(l) = link.as_deref()
+            && !is_absolute_web(l)
             && web_link(None, l).is_none()
         {
             *link = None;
