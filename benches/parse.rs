@@ -14,7 +14,17 @@ fn fixture(rel: &str) -> String {
 /// The fixture with its run of `<tag …>…</tag>` elements repeated until the
 /// document is at least `min_bytes` long.
 fn enlarge(doc: &str, tag: &str, min_bytes: usize) -> String {
-    let first = doc.find(&format!("<{tag}")).expect("first item");
+    // `<item>` or `<item …>`, not `<items>`.
+    let first = doc
+        .match_indices(&format!("<{tag}"))
+        .map(|(i, _)| i)
+        .find(|&i| {
+            matches!(
+                doc.as_bytes()[i + 1 + tag.len()],
+                b'>' | b' ' | b'\n' | b'\t' | b'\r'
+            )
+        })
+        .expect("first item");
     let close = format!("</{tag}>");
     let last = doc.rfind(&close).expect("last item") + close.len();
     let items = &doc[first..last];
