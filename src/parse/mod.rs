@@ -680,6 +680,31 @@ mod tests {
     }
 
     #[test]
+    fn summary_content_and_the_stored_abstract() {
+        let texts = |s: Option<&str>, c: Option<&str>| {
+            let mut e = RawEntry::default();
+            set_texts(&mut e, s.map(String::from), c.map(String::from));
+            e
+        };
+        let both = texts(Some("Short."), Some("Short. And long."));
+        assert_eq!(both.summary.as_deref(), Some("Short."));
+        assert_eq!(both.content.as_deref(), Some("Short. And long."));
+        // What the pipeline stores: the fuller text.
+        let stored = both.fold_content();
+        assert_eq!(stored.summary.as_deref(), Some("Short. And long."));
+        assert_eq!(stored.content, None);
+        let only = texts(None, Some("Body."));
+        assert_eq!(
+            (only.summary.as_deref(), only.content),
+            (Some("Body."), None)
+        );
+        let same = texts(Some("Same."), Some("Same."));
+        assert_eq!(same.content, None);
+        let longer_summary = texts(Some("A longer summary."), Some("Brief.")).fold_content();
+        assert_eq!(longer_summary.summary.as_deref(), Some("A longer summary."));
+    }
+
+    #[test]
     fn root_close() {
         assert!(ends_with_root_close("<rss></rss>\n", "rss"));
         assert!(ends_with_root_close("<rdf:RDF></rdf:RDF >", "rdf:RDF"));
