@@ -256,19 +256,57 @@ struct Links {
     plain: Option<String>,
 }
 
+/// A `<link>`'s attributes, read in one pass over them.
+#[derive(Default)]
+struct LinkAttrs {
+    href: Option<String>,
+    rel: Option<String>,
+    title: Option<String>,
+    xml_base: Option<String>,
+}
+
+impl LinkAttrs {
+    fn of(s: &BytesStart<'_>) -> LinkAttrs {
+        let mut l = LinkAttrs::default();
+        for a in s.attributes().with_checks(false).flatten() {
+            let slot = match a.key.as_ref() {
+                "href" => &mut l.href,
+                "rel" => &mut l.rel,
+                "title" => &mut l.title,
+                "xml:base" => &mut l.xml_base,
+                _ => continue,
+            };
+            if let Ok(v) = a.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
+                *slot = Some(v.trim().to_string());
+            }
+        }
+        l
+    }
+
+    /// The `href` as an absolute http(s) address, if it has one.
+    fn href(&self, base: Option<&Url>) -> Option<String> {
+        let href = self.href.as_deref()?;
+        match self.xml_base.as_deref() {
+            Some(b) => web_link(rebase(base, Some(b)).as_ref(), href),
+            None => web_link(base, href),
+        }
+    }
+}
+
 impl Links {
     /// Files a `<link>`, its `href` resolved against `base` and its own `xml:base`.
     fn take(&mut self, s: &BytesStart<'_>, base: Option<&Url>) {
-        let Some(href) = link_href(s, base) else {
-            return;
-        };
-        let slot = match attr(s, "rel").filter(|r| !r.is_empty()) {
+        self.take_attrs(&LinkAttrs::of(s), base);
+    }
+
+    fn take_attrs(&mut self, a: &LinkAttrs, base: Option<&Url>) {
+        let slot = match a.rel.as_deref().filter(|r| !r.is_empty()) {
             None => &mut self.plain,
             Some(r) if r.eq_ignore_ascii_case("alternate") => &mut self.alternate,
             Some(_) => return,
         };
         if slot.is_none() {
-            *slot = Some(href);
+            *slot = a.href(base);
         }
     }
 
@@ -421,24 +459,17 @@ impl EntryParts {
     }
 }
 
-/// A link's `href` as an absolute http(s) address, if it has one.
-fn link_href(s: &BytesStart<'_>, base: Option<&Url>) -> Option<String> {
-    let href = attr(s, "href")?;
-    let base = rebase(base, attr(s, "xml:base").as_deref());
-    web_link(base.as_ref(), &href)
-}
-
 /// Entry-level link handling: DOI-ish related links → doi, the others are candidates.
 fn take_entry_link(parts: &mut EntryParts, s: &BytesStart<'_>, base: Option<&Url>) {
-    let rel = attr(s, "rel");
-    let href = attr(s, "href").unwrap_or_default();
-    if attr(s, "title").as_deref() == Some("doi")
-        || (rel.as_deref() == Some("related") && href.contains("doi.org/"))
+    let a = LinkAttrs::of(s);
+    let href = a.href.as_deref().unwrap_or_default();
+    if a.title.as_deref() == Some("doi")
+        || (a.rel.as_deref() == Some("related") && href.contains("doi.org/"))
     {
-        apply_identifier(&mut parts.e, &href);
+        apply_identifier(&mut parts.e, href);
         return;
     }
-    parts.links.take(s, base);
+    parts.links.take_attrs(&a, base);
 }
 
 fn push_category(e: &mut RawEntry, s: &BytesStart<'_>) {

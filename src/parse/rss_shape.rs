@@ -56,8 +56,7 @@ fn needs_reshape(text: &str, root: &Root, root_name: &str) -> bool {
             (!prefix.is_empty() && is_rss_ns(uri)) || (uri == CONTENT_NS && prefix != "content")
         })
         || memmem::find(bytes, b"<channel").is_none()
-        || memmem::find(bytes, b"<body").is_some()
-        || memmem::find(bytes, b":body").is_some()
+        || memmem::find_iter(bytes, b"body").any(|i| i > 0 && matches!(bytes[i - 1], b'<' | b':'))
         || memmem::find(bytes, b"xml:base").is_some()
 }
 
