@@ -536,16 +536,16 @@ pub(crate) fn finish_entry(entry: &mut RawEntry) {
         }
     }
     if entry.nct_id.is_none() {
-        let mut ids = Vec::new();
+        // The first id in reading order; the content is read only when the others have none.
         let texts = [
             entry.title.as_deref(),
             entry.summary.as_deref(),
             entry.content.as_deref(),
         ];
-        for t in texts.into_iter().flatten() {
-            ids.extend(find_nct_ids(t));
-        }
-        entry.nct_id = ids.into_iter().next();
+        entry.nct_id = texts
+            .into_iter()
+            .flatten()
+            .find_map(|t| find_nct_ids(t).into_iter().next());
     }
     dedup_in_order(&mut entry.categories);
     dedup_in_order(&mut entry.authors);
