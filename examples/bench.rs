@@ -31,6 +31,8 @@ struct Opts {
     runs: usize,
     out: PathBuf,
     serve_only: bool,
+    /// With `--serve-only`: serve the demanding corpus instead of the standard one.
+    demanding: bool,
 }
 
 fn opts() -> Opts {
@@ -41,6 +43,7 @@ fn opts() -> Opts {
         runs: 30,
         out: PathBuf::from("target/bench"),
         serve_only: false,
+        demanding: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -58,6 +61,7 @@ fn opts() -> Opts {
             "--out" => o.out = PathBuf::from(it.next().expect("a path")),
             // Serve the corpus and wait, for profiling `ketlit fetch` by hand.
             "--serve-only" => o.serve_only = true,
+            "--demanding" => o.demanding = true,
             "--smoke" => {
                 o.feeds = 10;
                 o.entries = 20;
@@ -704,7 +708,7 @@ fn main() {
     ));
 
     let corpus: Vec<Vec<u8>> = (0..o.feeds)
-        .map(|i| make_feed(i, o.entries, STANDARD))
+        .map(|i| make_feed(i, o.entries, if o.demanding { DEMANDING } else { STANDARD }))
         .collect();
     let bytes: usize = corpus.iter().map(Vec::len).sum();
     say(format!("corpus: {:.1} MB", bytes as f64 / 1e6));

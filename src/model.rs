@@ -120,6 +120,11 @@ pub struct RawEntry {
     pub title: Option<String>,
     pub link: Option<String>,
     pub summary: Option<String>,
+    /// The entry's full content (`content:encoded`, Atom `<content>`) as plain text, when
+    /// the document gives one besides or instead of its summary. Shown by `ketlit parse`
+    /// only when present; the pipeline keeps the fuller of it and the summary as the abstract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,
     pub authors: Vec<String>,
@@ -131,6 +136,19 @@ pub struct RawEntry {
     pub categories: Vec<String>,
     pub mesh: Vec<String>,
     pub publication_types: Vec<String>,
+}
+
+impl RawEntry {
+    /// Folds the full content into the summary when it is the fuller text: the
+    /// abstract that is filtered, tagged and stored.
+    pub fn fold_content(mut self) -> RawEntry {
+        if let Some(c) = self.content.take()
+            && self.summary.as_ref().is_none_or(|s| c.len() > s.len())
+        {
+            self.summary = Some(c);
+        }
+        self
+    }
 }
 
 /// A whole parsed document.

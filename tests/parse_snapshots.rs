@@ -361,13 +361,12 @@ fn rss_ttl_is_read() {
 }
 
 #[test]
-fn rss_without_channel_is_an_error() {
-    let msg = parse_document(b"<rss><foo/></rss>", None, Kind::Auto, "o")
-        .err()
-        .map(|e| e.to_string());
-    let msg = msg.unwrap_or_default();
-    assert!(msg.starts_with("o: "), "{msg}");
-    assert!(!msg.contains('\n'));
+fn rss_without_channel_is_an_empty_feed() {
+    // Issue 20: an RSS root without a channel is still a feed, with no entries.
+    let feed = parse_document(b"<rss><foo/></rss>", None, Kind::Auto, "o")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(feed.feed.format, Format::Rss2);
+    assert!(feed.entries.is_empty());
 }
 
 /// An RSS document of `n` items, each with entities, HTML and identifiers.

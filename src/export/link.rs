@@ -4,22 +4,10 @@
 
 use std::borrow::Cow;
 
-/// `link` if it is an absolute http(s) URL, else `None`.
-///
-/// The scheme is read the way browsers read it (WHATWG URL parsing, which drops
-/// leading spaces and control characters and tabs or newlines anywhere), so
-/// `" java\tscript:…"` is seen as `javascript:`. A link with such characters in it
-/// comes back in its parsed, clean form; any other passes through unchanged.
+/// `link` if it is an absolute http(s) URL, else `None`: the check ingest makes
+/// ([`crate::normalize::entry::web_link`]), made again on the way out.
 pub fn web_link(link: &str) -> Option<Cow<'_, str>> {
-    let parsed = url::Url::parse(link).ok()?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return None;
-    }
-    if link.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        Some(Cow::Owned(parsed.into()))
-    } else {
-        Some(Cow::Borrowed(link))
-    }
+    crate::normalize::entry::web_link(link, None)
 }
 
 /// The link a reader should follow for a work: its own link when that is a web link,

@@ -16,6 +16,7 @@ pub fn finish(e: &mut RawEntry, base: Option<&Url>) {
         &mut e.guid,
         &mut e.title,
         &mut e.summary,
+        &mut e.content,
         &mut e.journal,
         &mut e.doi,
         &mut e.pmid,
@@ -32,23 +33,39 @@ pub fn finish(e: &mut RawEntry, base: Option<&Url>) {
     ] {
         clean_list(list);
     }
-    e.link = e.link.take().and_then(|l| web_link(&l, base));
+    e.link = e
+        .link
+        .take()
+        .and_then(|l| web_link(&l, base).map(Cow::into_owned));
 }
 
 /// `link` as an absolute http or https URL (resolved against `base` when
 /// relative), or `None`: `javascript:`, `data:`, `vbscript:` and every other
-/// scheme are dropped, so no stored link can run a script where it is shown.
-pub fn web_link(link: &str, base: Option<&Url>) -> Option<String> {
-    let link = strip_controls(link.trim());
-    if link.is_empty() {
+/// scheme are dropped, so no stored link can run a script where it is shown. The
+/// scheme is read as browsers read it (WHATWG URL parsing drops control characters
+/// and tabs), so `" java\tscript:…"` is `javascript:`. A clean absolute link comes
+/// back as written; a relative or unclean one in its parsed form.
+pub fn web_link<'a>(link: &'a str, base: Option<&Url>) -> Option<Cow<'a, str>> {
+    // Controls go first, as terminals and some readers would drop them.
+    let stripped = strip_controls(link);
+    let trimmed = stripped.trim();
+    if trimmed.is_empty() {
         return None;
     }
-    let url = match Url::parse(&link) {
-        Ok(u) => u,
-        Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(&link).ok()?,
+    let (url, relative) = match Url::parse(trimmed) {
+        Ok(u) => (u, false),
+        Err(url::ParseError::RelativeUrlWithoutBase) => (base?.join(trimmed).ok()?, true),
         Err(_) => return None,
     };
-    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return None;
+    }
+    let as_written = !relative && !link.chars().any(|c| c.is_whitespace() || c.is_control());
+    Some(if as_written {
+        Cow::Borrowed(link)
+    } else {
+        Cow::Owned(url.into())
+    })
 }
 
 fn clean_opt(field: &mut Option<String>) {
@@ -174,8 +191,13 @@ mod tests {
         );
         assert_eq!(web_link("a/1", None), None);
         assert_eq!(
+            web_link(" https://x.org/a b", None).as_deref(),
+            Some("https://x.org/a%20b")
+        );
+        assert_eq!(
             web_link("HTTP://Example.org/A", None).as_deref(),
-            Some("http://example.org/A")
+            Some("HTTP://Example.org/A"),
+            "a clean absolute link is kept as written"
         );
     }
 

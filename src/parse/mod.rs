@@ -16,6 +16,8 @@ pub mod json;
 pub mod jsonfeed;
 pub mod pubmed;
 pub mod rss;
+mod rss_shape;
+mod sniff;
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
@@ -24,6 +26,10 @@ use crate::model::{Format, Kind, ParsedFeed, RawEntry};
 use crate::normalize::ids::{
     find_doi_in, find_nct_ids, normalize_doi, normalize_pmcid, pmid_from_reference,
 };
+pub(crate) use sniff::{
+    ATOM03_NS, ATOM10_NS, CONTENT_NS, RDF_NS, RSS1_NS, Root, USERLAND_NS, XHTML_NS, is_rss090_ns,
+};
+use sniff::{sniff_json, sniff_xml};
 
 /// Why a document could not be parsed. Every variant names the document
 /// (`origin`) and its `Display` is a single line.
@@ -150,25 +156,29 @@ fn kind_accepts(kind: Kind, format: Format) -> bool {
     }
 }
 
-pub(crate) const RDF_NS: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
-pub(crate) const RSS090_NS: &str = "http://my.netscape.com/rdf/simple/0.9/";
-pub(crate) const ATOM10_NS: &str = "http://www.w3.org/2005/Atom";
-pub(crate) const ATOM03_NS: &str = "http://purl.org/atom/ns#";
-
-/// The document's root element, as far as sniffing needs it.
-#[derive(Debug)]
-pub(crate) struct Root {
-    /// Qualified name as written (`rdf:RDF`).
-    pub qname: String,
-    /// Byte offset of the root start tag's `<`.
-    pub start: usize,
-}
-
 /// Parses one feed document.
 ///
 /// `content_type` is the HTTP Content-Type (for its charset), `kind` the
 /// configured kind (`Auto` sniffs), `origin` names the document in errors.
 pub fn parse_document(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    kind: Kind,
+    origin: &str,
+) -> Result<ParsedFeed, ParseError> {
+    let mut feed = parse_decoded(bytes, content_type, kind, origin)?;
+    keep_web_links(&mut feed);
+    Ok(feed)
+}
+
+/// The base for relative links: the document's own address, when `origin` is one.
+fn document_base(origin: &str) -> Option<url::Url> {
+    url::Url::parse(origin)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+fn parse_decoded(
     bytes: &[u8],
     content_type: Option<&str>,
     kind: Kind,
@@ -221,10 +231,10 @@ pub fn parse_document(
             let text = encoding::fix_entities(&text);
             match format {
                 Format::Rss090 | Format::Rss091 | Format::Rss092 | Format::Rss1 | Format::Rss2 => {
-                    rss::parse(&text, &root, format, origin)
+                    rss::parse(&text, &root, format, origin, document_base(origin))
                 }
                 Format::Atom03 | Format::Atom10 => {
-                    let mut feed = atom::parse(&text, format, origin)?;
+                    let mut feed = atom::parse(&text, format, origin, document_base(origin))?;
                     if kind == Kind::Arxiv {
                         feed.feed.format = Format::Arxiv;
                     }
@@ -248,40 +258,6 @@ pub fn parse_document(
     }
 }
 
-/// Recognises the API JSON documents by their top-level keys without building
-/// the whole tree; `None` for anything else (including invalid JSON, which the
-/// JSON Feed parser then reports with its line).
-fn sniff_json(text: &str) -> Option<Format> {
-    use serde::de::IgnoredAny;
-    #[derive(serde::Deserialize)]
-    #[allow(non_snake_case)]
-    struct Keys {
-        resultList: Option<IgnoredAny>,
-        studies: Option<IgnoredAny>,
-        protocolSection: Option<IgnoredAny>,
-        StudyFieldsResponse: Option<IgnoredAny>,
-        FullStudiesResponse: Option<IgnoredAny>,
-        FieldValuesResponse: Option<IgnoredAny>,
-        messages: Option<IgnoredAny>,
-        collection: Option<IgnoredAny>,
-    }
-    let k: Keys = serde_json::from_str(text).ok()?;
-    if k.resultList.is_some() {
-        Some(Format::EuropePmc)
-    } else if k.studies.is_some()
-        || k.protocolSection.is_some()
-        || k.StudyFieldsResponse.is_some()
-        || k.FullStudiesResponse.is_some()
-        || k.FieldValuesResponse.is_some()
-    {
-        Some(Format::Ctgov)
-    } else if k.messages.is_some() && k.collection.is_some() {
-        Some(Format::Biorxiv)
-    } else {
-        None
-    }
-}
-
 fn check_kind(kind: Kind, format: Format, origin: &str) -> Result<(), ParseError> {
     if kind_accepts(kind, format) {
         Ok(())
@@ -291,90 +267,6 @@ fn check_kind(kind: Kind, format: Format, origin: &str) -> Result<(), ParseError
             declared: kind,
             found: format_name(format),
         })
-    }
-}
-
-/// Reads up to the root element and decides the XML feed format.
-fn sniff_xml(text: &str, origin: &str) -> Result<(Format, Root), ParseError> {
-    let mut reader = Reader::from_str(text);
-    loop {
-        let before = reader.buffer_position() as usize;
-        let ev = reader.read_event().map_err(|e| {
-            ParseError::syntax(origin, line_of(text, reader.error_position() as usize), e)
-        })?;
-        let start = match ev {
-            Event::Start(s) | Event::Empty(s) => s,
-            Event::Eof => {
-                return Err(ParseError::NotAFeed {
-                    origin: origin.to_string(),
-                    what: "no root element".into(),
-                });
-            }
-            _ => continue,
-        };
-        let qname = start.name().as_ref().to_string();
-        let (prefix, local) = match qname.split_once(':') {
-            Some((p, l)) => (Some(p), l),
-            None => (None, qname.as_str()),
-        };
-        let mut default_ns: Option<String> = None;
-        let mut prefix_ns: Option<String> = None;
-        let mut version: Option<String> = None;
-        for attr in start.attributes().with_checks(false) {
-            let Ok(attr) = attr else { break };
-            let key = attr.key.as_ref();
-            let value = attr.value.trim().to_string();
-            if key == "xmlns" {
-                default_ns = Some(value);
-            } else if let Some(p) = key.strip_prefix("xmlns:") {
-                if Some(p) == prefix {
-                    prefix_ns = Some(value);
-                }
-            } else if key == "version" {
-                version = Some(value);
-            }
-        }
-        let elem_ns = if prefix.is_some() {
-            prefix_ns.as_deref()
-        } else {
-            default_ns.as_deref()
-        };
-        let format = match local {
-            "rss" => Some(match version.as_deref() {
-                Some("0.90") => Format::Rss090,
-                Some("0.91") => Format::Rss091,
-                Some("0.92") => Format::Rss092,
-                _ => Format::Rss2,
-            }),
-            "RDF" if elem_ns == Some(RDF_NS) => Some(
-                if default_ns.as_deref().map(|n| n.trim_end_matches('/'))
-                    == Some(RSS090_NS.trim_end_matches('/'))
-                {
-                    Format::Rss090
-                } else {
-                    Format::Rss1
-                },
-            ),
-            "feed" if elem_ns == Some(ATOM10_NS) => Some(Format::Atom10),
-            "feed" if elem_ns == Some(ATOM03_NS) || version.as_deref() == Some("0.3") => {
-                Some(Format::Atom03)
-            }
-            "PubmedArticleSet" | "eFetchResult" | "eSearchResult" => Some(Format::Pubmed),
-            _ => None,
-        };
-        return match format {
-            Some(f) => Ok((
-                f,
-                Root {
-                    qname,
-                    start: before,
-                },
-            )),
-            None => Err(ParseError::NotAFeed {
-                origin: origin.to_string(),
-                what: format!("root element <{qname}>"),
-            }),
-        };
     }
 }
 
@@ -474,6 +366,60 @@ pub(crate) fn ends_with_root_close(text: &str, qname: &str) -> bool {
     match t.rfind("</") {
         Some(p) => t[p + 2..].trim_end_matches('>').trim_end() == qname && t.ends_with('>'),
         None => false,
+    }
+}
+
+/// `href` as an absolute http(s) link: resolved against `base` when relative, and
+/// `None` for any other scheme (`javascript:`, `data:`, `mailto:`…) or when it
+/// cannot be resolved. An absolute http(s) link is kept as written.
+pub(crate) fn web_link(base: Option<&url::Url>, href: &str) -> Option<String> {
+    let href = href.trim();
+    if href.is_empty() {
+        return None;
+    }
+    if is_absolute_web(href) {
+        return Some(href.to_string());
+    }
+    let resolved = match base {
+        Some(b) => b.join(href).ok()?,
+        None => url::Url::parse(href).ok()?,
+    };
+    matches!(resolved.scheme(), "http" | "https").then(|| resolved.to_string())
+}
+
+/// Whether `href` is an absolute http(s) link that can be kept as written.
+fn is_absolute_web(href: &str) -> bool {
+    ["http://", "https://"].iter().any(|s| {
+        href.len() > s.len()
+            && href.as_bytes()[..s.len()].eq_ignore_ascii_case(s.as_bytes())
+            && !href[s.len()..].contains(char::is_whitespace)
+    })
+}
+
+/// `base` with an `xml:base` (itself possibly relative) applied.
+pub(crate) fn rebase(base: Option<&url::Url>, xml_base: Option<&str>) -> Option<url::Url> {
+    match xml_base.map(str::trim).filter(|b| !b.is_empty()) {
+        Some(b) => match base {
+            Some(base) => base.join(b).ok().or_else(|| Some(base.clone())),
+            None => url::Url::parse(b).ok(),
+        },
+        None => base.cloned(),
+    }
+}
+
+/// Every format's links end up absolute http(s) or null: a reader may open them.
+fn keep_web_links(feed: &mut ParsedFeed) {
+    let keep = |link: &mut Option<String>| {
+        if let Some(l) = link.as_deref()
+            && !is_absolute_web(l)
+            && web_link(None, l).is_none()
+        {
+            *link = None;
+        }
+    };
+    keep(&mut feed.feed.link);
+    for e in &mut feed.entries {
+        keep(&mut e.link);
     }
 }
 
@@ -591,14 +537,16 @@ pub(crate) fn finish_entry(entry: &mut RawEntry) {
         }
     }
     if entry.nct_id.is_none() {
-        let mut ids = Vec::new();
-        for t in [entry.title.as_deref(), entry.summary.as_deref()]
+        // The first id in reading order; the content is read only when the others have none.
+        let texts = [
+            entry.title.as_deref(),
+            entry.summary.as_deref(),
+            entry.content.as_deref(),
+        ];
+        entry.nct_id = texts
             .into_iter()
             .flatten()
-        {
-            ids.extend(find_nct_ids(t));
-        }
-        entry.nct_id = ids.into_iter().next();
+            .find_map(|t| find_nct_ids(t).into_iter().next());
     }
     dedup_in_order(&mut entry.categories);
     dedup_in_order(&mut entry.authors);
@@ -621,6 +569,19 @@ fn dedup_in_order(v: &mut Vec<String>) {
 /// `Some(s)` unless blank.
 pub(crate) fn non_empty(s: String) -> Option<String> {
     if s.is_empty() { None } else { Some(s) }
+}
+
+/// Sets an entry's summary and content from what the document gives: the summary is
+/// the summary, the content stands in for it when there is none, and `content` is
+/// kept only when it says something besides the summary.
+pub(crate) fn set_texts(entry: &mut RawEntry, summary: Option<String>, content: Option<String>) {
+    match (summary, content) {
+        (Some(s), Some(c)) => {
+            entry.content = (c != s).then_some(c);
+            entry.summary = Some(s);
+        }
+        (s, c) => entry.summary = s.or(c),
+    }
 }
 
 /// The fuller (longer) of two optional texts.
@@ -667,6 +628,81 @@ mod tests {
         assert_eq!(line_of("a\nb\nc", 0), 1);
         assert_eq!(line_of("a\nb\nc", 2), 2);
         assert_eq!(line_of("a\nb\nc", 999), 3);
+    }
+
+    #[test]
+    fn web_links() {
+        let base = url::Url::parse("https://e.org/a/b/").ok();
+        let base = base.as_ref();
+        assert_eq!(
+            web_link(base, " https://x.org/p "),
+            Some("https://x.org/p".into())
+        );
+        assert_eq!(
+            web_link(None, "HTTP://X.org/"),
+            Some("HTTP://X.org/".into())
+        );
+        assert_eq!(
+            web_link(base, "../c?d=1"),
+            Some("https://e.org/a/c?d=1".into())
+        );
+        assert_eq!(
+            web_link(base, "//cdn.org/x"),
+            Some("https://cdn.org/x".into())
+        );
+        assert_eq!(web_link(None, "relative/x"), None);
+        for bad in [
+            "javascript:alert(1)",
+            " java\tscript:x",
+            "data:,x",
+            "vbscript:x",
+            "mailto:a@b",
+        ] {
+            assert_eq!(web_link(base, bad), None, "{bad}");
+        }
+        assert_eq!(web_link(base, ""), None);
+    }
+
+    #[test]
+    fn xml_base_chains() {
+        let doc = url::Url::parse("https://e.org/feed.xml").ok();
+        let b = rebase(doc.as_ref(), Some("posts/"));
+        assert_eq!(
+            b.as_ref().map(url::Url::as_str),
+            Some("https://e.org/posts/")
+        );
+        let b = rebase(b.as_ref(), Some("2024/"));
+        assert_eq!(
+            b.as_ref().map(url::Url::as_str),
+            Some("https://e.org/posts/2024/")
+        );
+        assert_eq!(rebase(None, Some("relative/")), None);
+        assert_eq!(rebase(doc.as_ref(), None), doc);
+    }
+
+    #[test]
+    fn summary_content_and_the_stored_abstract() {
+        let texts = |s: Option<&str>, c: Option<&str>| {
+            let mut e = RawEntry::default();
+            set_texts(&mut e, s.map(String::from), c.map(String::from));
+            e
+        };
+        let both = texts(Some("Short."), Some("Short. And long."));
+        assert_eq!(both.summary.as_deref(), Some("Short."));
+        assert_eq!(both.content.as_deref(), Some("Short. And long."));
+        // What the pipeline stores: the fuller text.
+        let stored = both.fold_content();
+        assert_eq!(stored.summary.as_deref(), Some("Short. And long."));
+        assert_eq!(stored.content, None);
+        let only = texts(None, Some("Body."));
+        assert_eq!(
+            (only.summary.as_deref(), only.content),
+            (Some("Body."), None)
+        );
+        let same = texts(Some("Same."), Some("Same."));
+        assert_eq!(same.content, None);
+        let longer_summary = texts(Some("A longer summary."), Some("Brief.")).fold_content();
+        assert_eq!(longer_summary.summary.as_deref(), Some("A longer summary."));
     }
 
     #[test]

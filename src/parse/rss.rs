@@ -1,40 +1,30 @@
 //! RSS 0.90/0.91/0.92/1.0/2.0 documents (via the `rss` crate) mapped to `RawEntry` values.
 
-use std::borrow::Cow;
-
 use ::rss::extension::ExtensionMap;
+use ::rss::extension::dublincore::DublinCoreExtension;
 use ::rss::{Channel, Item};
 
+use url::Url;
+
 use super::{
-    ParseError, Root, apply_identifier, ends_with_root_close, finish_entry, fuller,
-    locate_xml_error, non_empty, split_authors,
+    ParseError, Root, apply_identifier, ends_with_root_close, finish_entry, locate_xml_error,
+    non_empty, set_texts, split_authors, web_link,
 };
 use crate::model::{FeedInfo, Format, ParsedFeed, RawEntry};
 use crate::normalize::dates::parse_date;
 use crate::normalize::text::{clean_inline, html_to_text};
 
 /// Parses an RSS document whose root was already sniffed. `text` is UTF-8 with
-/// entities already made XML-safe.
+/// entities already made XML-safe; relative links resolve against `doc_base`, or
+/// else against the channel's own link.
 pub(crate) fn parse(
     text: &str,
     root: &Root,
     format: Format,
     origin: &str,
+    doc_base: Option<Url>,
 ) -> Result<ParsedFeed, ParseError> {
-    // The rss crate only recognises the literal root names `rss` and `rdf:RDF`;
-    // an RDF root under another prefix is renamed (start and end tag) first.
-    let is_rdf = root.qname.rsplit(':').next() == Some("RDF");
-    let text: Cow<'_, str> = if is_rdf && root.qname != "rdf:RDF" {
-        rename_root(text, root)
-    } else {
-        Cow::Borrowed(text)
-    };
-    let root_name = if is_rdf {
-        "rdf:RDF"
-    } else {
-        root.qname.as_str()
-    };
-
+    let (text, root_name) = super::rss_shape::for_crate(text, root, doc_base.as_ref());
     let channel = match Channel::read_from(text.as_bytes()) {
         Ok(c) => c,
         Err(e) => {
@@ -56,6 +46,8 @@ pub(crate) fn parse(
     }
 
     let ns = Namespaces::new(&channel);
+    let feed_link = web_link(doc_base.as_ref(), channel.link());
+    let base = doc_base.or_else(|| feed_link.as_deref().and_then(|l| Url::parse(l).ok()));
     // Channel-level prism:publicationName is explicit journal metadata (bioRxiv,
     // Nature), unlike the channel title, so it is the items' fallback journal.
     let channel_journal = ext_values(channel.extensions(), &ns.prism, "publicationName")
@@ -66,43 +58,29 @@ pub(crate) fn parse(
         .items()
         .iter()
         .map(|item| {
-            let mut e = entry(item, &ns);
+            let mut e = entry(item, &ns, base.as_ref());
             if e.journal.is_none() {
                 e.journal.clone_from(&channel_journal);
             }
             e
         })
         .collect();
+    let dc_title = || {
+        let titles = channel.dublin_core_ext().map(|d| d.titles());
+        titles
+            .into_iter()
+            .flatten()
+            .find_map(|t| non_empty(clean_inline(t)))
+    };
     Ok(ParsedFeed {
         feed: FeedInfo {
-            title: non_empty(clean_inline(channel.title())),
-            link: non_empty(channel.link().trim().to_string()),
+            title: non_empty(clean_inline(channel.title())).or_else(dc_title),
+            link: feed_link,
             format,
             ttl_minutes: channel.ttl().and_then(|t| t.trim().parse().ok()),
         },
         entries,
     })
-}
-
-fn rename_root<'t>(text: &'t str, root: &Root) -> Cow<'t, str> {
-    let q = &root.qname;
-    let mut out = String::with_capacity(text.len() + 16);
-    let after_start = root.start + 1 + q.len();
-    if text.get(root.start + 1..after_start) != Some(q.as_str()) {
-        return Cow::Borrowed(text);
-    }
-    out.push_str(&text[..root.start + 1]);
-    out.push_str("rdf:RDF");
-    let close = format!("</{q}");
-    match text.rfind(&close) {
-        Some(c) if c > after_start => {
-            out.push_str(&text[after_start..c]);
-            out.push_str("</rdf:RDF");
-            out.push_str(&text[c + close.len()..]);
-        }
-        _ => out.push_str(&text[after_start..]),
-    }
-    Cow::Owned(out)
 }
 
 /// Extension prefixes by namespace: the rss crate files unknown extensions
@@ -137,53 +115,73 @@ impl Namespaces {
 }
 
 /// Values of `prefix:name` extension elements for any of the prefixes.
-fn ext_values<'a>(
+fn ext_values<'a, P: AsRef<str>>(
     map: &'a ExtensionMap,
-    prefixes: &'a [String],
+    prefixes: &'a [P],
     name: &'a str,
 ) -> impl Iterator<Item = &'a str> + 'a {
     prefixes
         .iter()
-        .filter_map(move |p| map.get(p)?.get(name))
+        .filter_map(move |p| map.get(p.as_ref())?.get(name))
         .flatten()
         .filter_map(|e| e.value())
         .map(str::trim)
         .filter(|v| !v.is_empty())
 }
 
-fn entry(item: &Item, ns: &Namespaces) -> RawEntry {
-    let ext = item.extensions();
-    let dc = item.dublin_core_ext();
-    // Some feeds bind `dc` to a non-standard URI; the crate then files it by prefix.
-    let dc_prefix = ["dc".to_string()];
-    let dc_values = |name: &'static str| -> Vec<&str> {
-        let from_ext = dc.map(|d| match name {
+/// An item's Dublin Core values: the crate's `dublin_core_ext`, plus elements under
+/// the `dc` prefix bound to a non-standard URI, which the crate files by prefix.
+struct Dc<'a> {
+    ext: Option<&'a DublinCoreExtension>,
+    map: &'a ExtensionMap,
+}
+
+impl<'a> Dc<'a> {
+    fn values(&self, name: &'static str) -> Vec<&'a str> {
+        let from_ext = self.ext.map(|d| match name {
             "creator" => d.creators(),
+            "contributor" => d.contributors(),
             "date" => d.dates(),
+            "description" => d.descriptions(),
             "identifier" => d.identifiers(),
             "subject" => d.subjects(),
             "source" => d.sources(),
+            "title" => d.titles(),
             _ => &[],
         });
+        let by_prefix = self.map.get("dc").and_then(|m| m.get(name));
         from_ext
             .into_iter()
             .flatten()
-            .map(|s| s.trim())
-            .chain(ext_values(ext, &dc_prefix, name))
+            .map(String::as_str)
+            .chain(by_prefix.into_iter().flatten().filter_map(|e| e.value()))
+            .map(str::trim)
             .filter(|s| !s.is_empty())
             .collect()
-    };
+    }
+}
 
+fn entry(item: &Item, ns: &Namespaces, base: Option<&Url>) -> RawEntry {
+    let ext = item.extensions();
+    let dc = Dc {
+        ext: item.dublin_core_ext(),
+        map: ext,
+    };
     let mut e = RawEntry {
         guid: item
             .guid()
             .map(|g| g.value().trim().to_string())
             .filter(|g| !g.is_empty()),
-        title: item.title().map(clean_inline).and_then(non_empty),
-        link: item
-            .link()
-            .map(|l| l.trim().to_string())
-            .filter(|l| !l.is_empty()),
+        title: item
+            .title()
+            .map(clean_inline)
+            .and_then(non_empty)
+            .or_else(|| {
+                dc.values("title")
+                    .into_iter()
+                    .find_map(|t| non_empty(clean_inline(t)))
+            }),
+        link: item_link(item, base),
         ..RawEntry::default()
     };
 
@@ -193,45 +191,45 @@ fn entry(item: &Item, ns: &Namespaces) -> RawEntry {
         Some(sd) => sd.rest.clone(),
         None => non_empty(html_to_text(description)),
     };
-    let content_text = item.content().map(html_to_text).and_then(non_empty);
-    e.summary = fuller(content_text, desc_text);
+    // The summary is the description (or dc:description); the full content
+    // (content:encoded, else an XHTML body) stands in for it when there is none.
+    let content = item
+        .content()
+        .map(html_to_text)
+        .and_then(non_empty)
+        .or_else(|| ext_values(ext, &["xhtml"], "body").find_map(|b| non_empty(html_to_text(b))));
+    let summary = desc_text.or_else(|| {
+        dc.values("description")
+            .into_iter()
+            .find_map(|d| non_empty(html_to_text(d)))
+    });
+    set_texts(&mut e, summary, content);
 
     e.published = item
         .pub_date()
         .and_then(parse_date)
-        .or_else(|| dc_values("date").into_iter().find_map(parse_date))
+        .or_else(|| dc.values("date").into_iter().find_map(parse_date))
         .or_else(|| ext_values(ext, &ns.prism, "publicationDate").find_map(parse_date))
         .or_else(|| ext_values(ext, &ns.prism, "coverDate").find_map(parse_date))
-        .or_else(|| sd.as_ref().and_then(|s| s.published));
+        .or_else(|| sd.as_ref().and_then(|s| s.published))
+        .or_else(|| ext_values(ext, &ns.dcterms, "issued").find_map(parse_date))
+        .or_else(|| ext_values(ext, &ns.dcterms, "created").find_map(parse_date));
     e.updated = ext_values(ext, &ns.dcterms, "modified")
-        .chain(ext_values(ext, &dc_prefix, "modified"))
+        .chain(ext_values(ext, &["dc"], "modified"))
         .chain(ext_values(ext, &ns.atom, "updated"))
         .find_map(parse_date);
 
-    if let Some(a) = item.author() {
-        split_authors(rss_author_name(a), &mut e.authors);
-    }
-    for c in dc_values("creator") {
-        split_authors(c, &mut e.authors);
-    }
-    if e.authors.is_empty()
-        && let Some(sd) = &sd
-    {
-        for a in &sd.authors {
-            split_authors(a, &mut e.authors);
-        }
-    }
-
+    people(&mut e, item, &dc, sd.as_ref());
     for d in ext_values(ext, &ns.prism, "doi") {
         apply_identifier(&mut e, d);
     }
-    for id in dc_values("identifier") {
+    for id in dc.values("identifier") {
         apply_identifier(&mut e, id);
     }
 
     e.journal = ext_values(ext, &ns.prism, "publicationName")
         .next()
-        .or_else(|| dc_values("source").into_iter().next())
+        .or_else(|| dc.values("source").into_iter().next())
         .map(clean_inline)
         .and_then(non_empty)
         .or_else(|| sd.as_ref().and_then(|s| s.journal.clone()));
@@ -240,12 +238,44 @@ fn entry(item: &Item, ns: &Namespaces) -> RawEntry {
         .categories()
         .iter()
         .map(|c| clean_inline(c.name()))
-        .chain(dc_values("subject").into_iter().map(clean_inline))
+        .chain(dc.values("subject").into_iter().map(clean_inline))
         .filter(|c| !c.is_empty())
         .collect();
 
     finish_entry(&mut e);
     e
+}
+
+/// The item's `<link>`, else its GUID when that is a permalink (the default); only
+/// an http(s) address, relative ones resolved against `base`, counts.
+fn item_link(item: &Item, base: Option<&Url>) -> Option<String> {
+    item.link().and_then(|l| web_link(base, l)).or_else(|| {
+        let g = item.guid().filter(|g| g.is_permalink())?;
+        web_link(base, g.value())
+    })
+}
+
+/// Authors: `<author>` and dc:creator; dc:contributor only when neither names anyone;
+/// ScienceDirect's description block last.
+fn people(e: &mut RawEntry, item: &Item, dc: &Dc<'_>, sd: Option<&ScienceDirect>) {
+    if let Some(a) = item.author() {
+        split_authors(rss_author_name(a), &mut e.authors);
+    }
+    for c in dc.values("creator") {
+        split_authors(c, &mut e.authors);
+    }
+    if e.authors.is_empty() {
+        for c in dc.values("contributor") {
+            split_authors(c, &mut e.authors);
+        }
+    }
+    if e.authors.is_empty()
+        && let Some(sd) = sd
+    {
+        for a in &sd.authors {
+            split_authors(a, &mut e.authors);
+        }
+    }
 }
 
 /// RSS 2.0 `<author>` is "email (Name)"; keep the name, drop a bare email.

@@ -53,6 +53,7 @@ pub(super) async fn refresh_document(
             ..
         }) => {
             let fetched = Fetched {
+                url,
                 body,
                 content_type,
                 validators,
@@ -77,6 +78,8 @@ pub(super) async fn refresh_document(
 
 /// A document the server sent, with what the response said about it.
 struct Fetched {
+    /// Where it was asked for: the base of its relative links, and its name in errors.
+    url: String,
     body: Vec<u8>,
     content_type: Option<String>,
     validators: crate::fetch::Validators,
@@ -94,6 +97,7 @@ async fn store_document(
     fetched: Fetched,
 ) -> Result<Outcome, StoreError> {
     let Fetched {
+        url,
         body,
         content_type,
         validators,
@@ -107,21 +111,17 @@ async fn store_document(
     let parsed = ctx
         .cpu
         .run(move || {
-            crate::parse::parse_document(
-                &body,
-                content_type.as_deref(),
-                feed_cfg.kind,
-                &feed_cfg.name,
-            )
-            .map(|p| {
-                let ParsedFeed {
-                    feed: info,
-                    entries,
-                } = p;
-                let (kept, prepared, refused) = select_entries(&feed_cfg, &tagger, &seen, entries);
-                (info, kept, prepared, refused)
-            })
-            .map_err(|e| e.to_string())
+            crate::parse::parse_document(&body, content_type.as_deref(), feed_cfg.kind, &url)
+                .map(|p| {
+                    let ParsedFeed {
+                        feed: info,
+                        entries,
+                    } = p;
+                    let (kept, prepared, refused) =
+                        select_entries(&feed_cfg, &tagger, &seen, entries);
+                    (info, kept, prepared, refused)
+                })
+                .map_err(|e| e.to_string())
         })
         .await
         .unwrap_or_else(|e| Err(format!("parser crashed: {e}")));

@@ -28,6 +28,7 @@ pub(super) fn select_entries(
     }
     let seen_before = seen.seen_before(&entries);
     for (e, seen_before) in entries.into_iter().zip(seen_before) {
+        let e = e.fold_content();
         if let Some(f) = &feed.filter
             && !f.matches(&FilterDoc::from_entry(&e))
         {
