@@ -140,6 +140,9 @@ fn assert_pandoc_renders(env: &Env, bib: &str, records: &[serde_json::Value]) {
 
 #[test]
 fn bibtex_renders_through_pandoc_citeproc() {
+    if !tool::present(&[tool::Need::Program("pandoc")]) {
+        return;
+    }
     let env = Env::new();
     let records = jsonl(&env, &[]);
     assert_eq!(records.len(), env.corpus.total);
@@ -156,6 +159,12 @@ fn bibtex_renders_through_pandoc_citeproc() {
 
 #[test]
 fn csl_json_renders_through_pandoc_and_validates_against_the_schema() {
+    if !tool::present(&[
+        tool::Need::Program("pandoc"),
+        tool::Need::Python("jsonschema"),
+    ]) {
+        return;
+    }
     let env = Env::new();
     let records = jsonl(&env, &[]);
     env.ok(&["export", "--format", "csl-json", "--output", "refs.json"]);
@@ -200,6 +209,9 @@ fn csl_json_renders_through_pandoc_and_validates_against_the_schema() {
 /// Every RIS field read back by Python's rispy equals the JSONL export.
 #[test]
 fn ris_is_read_back_by_rispy_with_every_field() {
+    if !tool::present(&[tool::Need::Python("rispy")]) {
+        return;
+    }
     let env = Env::new();
     env.ok(&["export", "--format", "ris", "--output", "refs.ris"]);
     env.ok(&["export", "--format", "jsonl", "--output", "refs.jsonl"]);
