@@ -1,29 +1,27 @@
 //! `ketlit stats`: counts by tag, source and month, and a terminal chart of papers per
 //! month by condition over the last months (Unicode eighth blocks, inside 100 columns).
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use chrono::{Datelike, Months, NaiveDate, Utc};
+use chrono::Utc;
 use clap::Args;
 use serde_json::json;
 
 use super::Cli;
-use crate::store::Counts;
+use crate::store::last_months;
+use crate::tag::CONDITION_TAGS;
 
-/// The condition tags, in the order the chart shows them, with their column labels.
-pub const CONDITIONS: &[(&str, &str)] = &[
-    ("trd", "trd"),
-    ("ptsd", "ptsd"),
-    ("ocd", "ocd"),
-    ("anxiety", "anxiety"),
-    ("depression", "depress."),
-    ("bipolar", "bipolar"),
-    ("suicidality", "suicid."),
-    ("substance-use", "subst-use"),
-];
+/// A condition's column label in the chart: short enough for ten columns.
+fn label(tag: &str) -> &str {
+    match tag {
+        "depression" => "depress.",
+        "suicidality" => "suicid.",
+        "substance-use" => "subst-use",
+        t => t,
+    }
+}
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatsFormat {
@@ -47,7 +45,7 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode> {
     let filters = args.select.filters(0)?;
     let counts = cli.open_store()?.counts(&filters)?;
     let months = last_months(Utc::now().date_naive(), args.months);
-    let grid = condition_grid(&counts, &months);
+    let grid = counts.condition_grid(&months);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {
@@ -59,10 +57,10 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> Result<ExitCode> {
                 .iter()
                 .zip(&grid)
                 .map(|(m, row)| {
-                    let counts: serde_json::Map<_, _> = CONDITIONS
+                    let counts: serde_json::Map<_, _> = CONDITION_TAGS
                         .iter()
                         .zip(row)
-                        .map(|((tag, _), n)| (tag.to_string(), json!(n)))
+                        .map(|(tag, n)| (tag.to_string(), json!(n)))
                         .collect();
                     json!({"month": m, "counts": counts})
                 })
@@ -101,33 +99,6 @@ fn section(out: &mut dyn Write, title: &str, rows: &[(String, i64)]) -> std::io:
     Ok(())
 }
 
-/// `YYYY-MM` for the `n` months ending with `today`'s, oldest first.
-pub fn last_months(today: NaiveDate, n: u32) -> Vec<String> {
-    let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
-    (0..n)
-        .rev()
-        .filter_map(|i| first.checked_sub_months(Months::new(i)))
-        .map(|d| d.format("%Y-%m").to_string())
-        .collect()
-}
-
-/// One row per month, one count per entry of [`CONDITIONS`].
-pub fn condition_grid(c: &Counts, months: &[String]) -> Vec<Vec<i64>> {
-    let mut at: HashMap<(&str, &str), i64> = HashMap::new();
-    for (m, tag, n) in &c.by_month_condition {
-        at.insert((m.as_str(), tag.as_str()), *n);
-    }
-    months
-        .iter()
-        .map(|m| {
-            CONDITIONS
-                .iter()
-                .map(|(tag, _)| at.get(&(m.as_str(), *tag)).copied().unwrap_or(0))
-                .collect()
-        })
-        .collect()
-}
-
 const BAR: usize = 6;
 
 /// A bar of `n` against `max` in `BAR` columns, with eighth-block resolution; a non-zero
@@ -158,8 +129,8 @@ fn chart(out: &mut dyn Write, months: &[String], grid: &[Vec<i64>]) -> std::io::
     )?;
     // 7 for the month, then 8 cells of 10 (bar 6, count 3, gap 1): 88 columns.
     write!(out, "{:7}", "")?;
-    for (_, label) in CONDITIONS {
-        write!(out, " {label:<9}")?;
+    for tag in CONDITION_TAGS {
+        write!(out, " {:<9}", label(tag))?;
     }
     writeln!(out)?;
     for (m, row) in months.iter().zip(grid) {
@@ -183,11 +154,5 @@ mod tests {
         assert_eq!(bar(10, 10), "██████");
         assert_eq!(bar(5, 10), "███   ");
         assert_eq!(bar(1, 100), "▏     ");
-    }
-
-    #[test]
-    fn months_end_with_the_current_one() {
-        let d = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
-        assert_eq!(last_months(d, 3), ["2023-12", "2024-01", "2024-02"]);
     }
 }

@@ -7,11 +7,11 @@ use std::sync::LazyLock;
 
 use sha2::Digest;
 
-use crate::cli::stats::{CONDITIONS, condition_grid};
 use crate::export::link::work_link;
 use crate::store::{Counts, EntryDetail};
+use crate::tag::CONDITION_TAGS;
 
-/// One colour per condition, in `CONDITIONS` order (Okabe–Ito, readable for colour-blind users).
+/// One colour per condition, in `CONDITION_TAGS` order (Okabe–Ito, readable for colour-blind users).
 const COLOURS: &[&str] = &[
     "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#666666",
 ];
@@ -90,7 +90,7 @@ fn tags(h: &mut String, p: &Page) {
 
 /// Stacked bars, one per month, one colour per condition.
 fn chart(h: &mut String, p: &Page) {
-    let grid = condition_grid(p.counts, p.months);
+    let grid = p.counts.condition_grid(p.months);
     let max = grid
         .iter()
         .map(|r| r.iter().sum::<i64>())
@@ -122,7 +122,7 @@ fn chart(h: &mut String, p: &Page) {
             h.push_str(&format!(
                 "<rect x=\"{x}\" y=\"{y:.1}\" width=\"{bw}\" height=\"{bh:.1}\" fill=\"{}\"><title>{m} {}: {n}</title></rect>\n",
                 COLOURS[j % COLOURS.len()],
-                CONDITIONS[j].0
+                CONDITION_TAGS[j]
             ));
         }
         h.push_str(&format!(
@@ -135,7 +135,7 @@ fn chart(h: &mut String, p: &Page) {
         ));
     }
     h.push_str("</svg>\n<p class=\"legend\">");
-    for (j, (tag, _)) in CONDITIONS.iter().enumerate() {
+    for (j, tag) in CONDITION_TAGS.iter().enumerate() {
         h.push_str(&format!(
             "<span><i class=\"c{}\"></i>{}</span> ",
             j % COLOURS.len(),

@@ -218,7 +218,7 @@ pub fn home(state: &State, version: u64, tag: Option<&str>, limit: usize) -> Res
     };
     let entries = store.details(&filters)?;
     let counts = state.counts(&store, version)?;
-    let months = crate::cli::stats::last_months(Utc::now().date_naive(), 24);
+    let months = crate::store::last_months(Utc::now().date_naive(), 24);
     let body = html::page(&html::Page {
         entries: &entries,
         counts: &counts,

@@ -271,3 +271,46 @@ impl Store {
         run().map_err(|e| self.err(e))
     }
 }
+
+/// `YYYY-MM` for the `n` months ending with `today`'s, oldest first.
+pub fn last_months(today: chrono::NaiveDate, n: u32) -> Vec<String> {
+    use chrono::Datelike;
+    let first = chrono::NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
+    (0..n)
+        .rev()
+        .filter_map(|i| first.checked_sub_months(chrono::Months::new(i)))
+        .map(|d| d.format("%Y-%m").to_string())
+        .collect()
+}
+
+impl Counts {
+    /// One row per month of `months`, one count per condition of
+    /// [`crate::tag::CONDITION_TAGS`], in that order.
+    pub fn condition_grid(&self, months: &[String]) -> Vec<Vec<i64>> {
+        let mut at: std::collections::HashMap<(&str, &str), i64> = std::collections::HashMap::new();
+        for (m, tag, n) in &self.by_month_condition {
+            at.insert((m.as_str(), tag.as_str()), *n);
+        }
+        months
+            .iter()
+            .map(|m| {
+                crate::tag::CONDITION_TAGS
+                    .iter()
+                    .map(|tag| at.get(&(m.as_str(), *tag)).copied().unwrap_or(0))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod month_tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn months_end_with_the_current_one() {
+        let d = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+        assert_eq!(last_months(d, 3), ["2023-12", "2024-01", "2024-02"]);
+    }
+}

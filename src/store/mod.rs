@@ -18,7 +18,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
 pub use checkpoint::Checkpointer;
-pub use export::{Counts, KeyBasis};
+pub use export::{Counts, KeyBasis, last_months};
 pub use feeds::{Backfill, BackfillPage, FeedRow, FeedUpdate, REDIRECTS_TO_MOVE, RunOutcome};
 pub use heartbeat::Heartbeat;
 pub use ingest::{IngestStats, Prepared};
