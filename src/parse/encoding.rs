@@ -189,7 +189,12 @@ fn next_cdata(text: &str, from: usize) -> Option<(usize, usize)> {
 
 /// Names declared with `<!ENTITY name …>` in an internal DTD subset.
 fn dtd_entity_names(text: &str) -> Vec<String> {
-    let head = &text[..text.len().min(64 * 1024)];
+    // Back off to a character boundary: byte 65,536 may fall inside a multi-byte character.
+    let mut end = text.len().min(64 * 1024);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &text[..end];
     let Some(dt) = head.find("<!DOCTYPE") else {
         return Vec::new();
     };
