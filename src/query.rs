@@ -44,6 +44,7 @@ pub fn fts_query_expanding(
             chars.next();
             let phrase: String = chars.by_ref().take_while(|&c| c != '"').collect();
             if phrase.chars().any(char::is_alphanumeric) {
+                join_operand(&mut out, false);
                 out.push(quote(&phrase));
                 groups.push(group);
                 group += 1;
@@ -51,6 +52,7 @@ pub fn fts_query_expanding(
             }
         } else if c == '(' {
             chars.next();
+            join_operand(&mut out, true);
             out.push("(".into());
             depth += 1;
             pending_op = true;
@@ -85,6 +87,7 @@ pub fn fts_query_expanding(
                             .then(|| expand(&bare.to_ascii_lowercase()))
                             .flatten()
                             .filter(|t| !t.is_empty());
+                        join_operand(&mut out, terms.is_some());
                         out.push(match terms {
                             Some(t) => {
                                 groups.extend(std::iter::repeat_n(group, t.len()));
@@ -128,6 +131,16 @@ pub fn fts_query_expanding(
         text: out.join(" "),
         groups,
     })
+}
+
+/// FTS5 ANDs two adjacent phrases implicitly, but a parenthesised group next to
+/// anything is a syntax error there, so that junction gets an explicit `AND`.
+fn join_operand(out: &mut Vec<String>, opens_group: bool) {
+    let Some(last) = out.last() else { return };
+    let after_phrase = last.ends_with('"') || last.ends_with("\"*");
+    if last.ends_with(')') || (opens_group && after_phrase) {
+        out.push("AND".into());
+    }
 }
 
 /// Parses `--since`/`--until`: `YYYY-MM-DD`, `YYYY-MM`, `YYYY`, an RFC 3339 time, or a
@@ -209,7 +222,7 @@ mod tests {
         );
         assert_eq!(
             fts_query("(2R,6R)-HNK").as_deref(),
-            Some("( \"2R,6R\" ) \"-HNK\"")
+            Some("( \"2R,6R\" ) AND \"-HNK\"")
         );
     }
 
@@ -227,7 +240,7 @@ mod tests {
         let q = q.unwrap();
         assert_eq!(
             q.text,
-            "( \"glutamate\" OR \"glutamatergic\" ) NOT ( \"rat\" ) \"treatment-resist\"* \"nmda\""
+            "( \"glutamate\" OR \"glutamatergic\" ) NOT ( \"rat\" ) AND \"treatment-resist\"* \"nmda\""
         );
         // Both expansions of `glutam*` count as the one word typed.
         assert_eq!(q.groups, [0, 0, 1, 2, 3]);
@@ -239,6 +252,42 @@ mod tests {
             fts_query_expanding("ketamin*", |_| Some(Vec::new())).map(|q| q.text),
             Some("\"ketamin\"*".to_string())
         );
+    }
+
+    #[test]
+    fn fts_query_group_next_to_a_phrase_is_not_an_fts5_syntax_error() {
+        // Found by the search_query fuzz target: FTS5 has no implicit AND around groups.
+        let q = fts_query_expanding("treatment-resistant depress*", |_| {
+            Some(vec!["depression".into(), "depressive".into()])
+        });
+        assert_eq!(
+            q.map(|q| q.text).as_deref(),
+            Some("\"treatment-resistant\" AND ( \"depression\" OR \"depressive\" )")
+        );
+        assert_eq!(
+            fts_query("ketamine (depression OR anxiety) rats").as_deref(),
+            Some("\"ketamine\" AND ( \"depression\" OR \"anxiety\" ) AND \"rats\"")
+        );
+        assert_eq!(
+            fts_query("(a) (b)").as_deref(),
+            Some("( \"a\" ) AND ( \"b\" )")
+        );
+        assert_eq!(fts_query("a ( ) b").as_deref(), Some("\"a\" AND ( \"b\" )"));
+        assert_eq!(fts_query("a (").as_deref(), Some("\"a\""));
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE VIRTUAL TABLE t USING fts5(a); INSERT INTO t VALUES ('x');")
+            .unwrap();
+        for input in [
+            "ketamine (depression OR anxiety) rats",
+            "(a) (b)",
+            "a NOT (b) c",
+        ] {
+            let q = fts_query(input).unwrap();
+            let run = conn.query_row("SELECT count(*) FROM t WHERE t MATCH ?1", [&q], |r| {
+                r.get::<_, i64>(0)
+            });
+            assert!(run.is_ok(), "{q}: {run:?}");
+        }
     }
 
     #[test]
