@@ -34,6 +34,18 @@ pub fn fts_query_expanding(
     let mut groups: Vec<usize> = Vec::new();
     let mut group = 0;
     let mut depth = 0i32;
+    // FTS5 reads the query as a C string: a NUL inside a quoted term ends it early
+    // ("unterminated string"), so control characters separate words like spaces.
+    let cleaned: String;
+    let input = if input.contains(char::is_control) {
+        cleaned = input
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        cleaned.as_str()
+    } else {
+        input
+    };
     let mut chars = input.chars().peekable();
     let mut pending_op = false; // an operator was just emitted and needs an operand
     let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
@@ -150,13 +162,15 @@ pub fn parse_when(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> 
     if let Some(num) = s.strip_suffix(['d', 'w', 'm', 'y'])
         && let Ok(n) = num.parse::<i64>()
     {
-        let days = match s.as_bytes()[s.len() - 1] {
-            b'd' => n,
-            b'w' => n * 7,
-            b'm' => n * 30,
-            _ => n * 365,
+        let per_unit = match s.as_bytes()[s.len() - 1] {
+            b'd' => 1,
+            b'w' => 7,
+            b'm' => 30,
+            _ => 365,
         };
-        return Duration::try_days(days)
+        return n
+            .checked_mul(per_unit)
+            .and_then(Duration::try_days)
             .and_then(|d| now.checked_sub_signed(d))
             .ok_or_else(|| format!("{s:?} is too far back"));
     }
@@ -291,6 +305,17 @@ mod tests {
     }
 
     #[test]
+    fn fts_query_nul_in_a_word_is_not_an_unterminated_fts5_string() {
+        // Found by the search_query fuzz target: "Mül\0ler" ended the FTS5 string at the NUL.
+        assert_eq!(
+            fts_query("Mül\0\0ler caf\u{1b}é*").as_deref(),
+            Some("\"Mül\" \"ler\" \"caf\" \"é\"*")
+        );
+        assert_eq!(fts_query("\"a\0b\"").as_deref(), Some("\"a b\""));
+        assert_eq!(fts_query("\0\u{7}"), None);
+    }
+
+    #[test]
     fn fts_query_repairs_dangling_syntax() {
         assert_eq!(
             fts_query("OR ketamine AND").as_deref(),
@@ -306,6 +331,25 @@ mod tests {
         assert_eq!(
             fts_query("say \"hi\"\"there\""),
             Some("\"say\" \"hi\" \"there\"".into())
+        );
+    }
+
+    #[test]
+    fn parse_when_span_too_large_to_multiply_is_an_error() {
+        // Found by the dates fuzz target: 7777777777777777777w overflowed the day count.
+        let now = Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).unwrap();
+        for s in [
+            "7777777777777777777w",
+            "9223372036854775807y",
+            "-9223372036854775807m",
+        ] {
+            let err = parse_when(s, now).unwrap_err();
+            assert_eq!(err, format!("{s:?} is too far back"));
+            assert!(parse_until(s, now).is_err());
+        }
+        assert_eq!(
+            parse_when("25000000m", now).unwrap_err(),
+            "\"25000000m\" is too far back"
         );
     }
 
