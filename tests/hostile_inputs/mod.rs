@@ -179,7 +179,7 @@ pub fn utf16_documents() {
         parse_all_kinds(&utf16(doc, big_endian, false), "utf16-no-bom");
         parse_all_kinds(&bytes[..bytes.len() - 1], "utf16-odd");
         let mut lone = bytes.clone();
-        let at = lone.len() / 2 & !1;
+        let at = (lone.len() / 2) & !1;
         lone[at..at + 2].copy_from_slice(if big_endian {
             &[0xD8, 0x3D]
         } else {
