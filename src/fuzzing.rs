@@ -58,7 +58,8 @@ pub fn relevance_filter(data: &[u8]) {
 /// table shaped like the search index.
 pub fn search_query(data: &[u8]) {
     let input = String::from_utf8_lossy(data);
-    let expand = |p: &str| (!p.len().is_multiple_of(3)).then(|| vec![p.to_string(), format!("{p}x")]);
+    let expand =
+        |p: &str| (!p.len().is_multiple_of(3)).then(|| vec![p.to_string(), format!("{p}x")]);
     let Some(q) = crate::query::fts_query_expanding(&input, expand) else {
         return;
     };
