@@ -47,6 +47,7 @@ pub fn fts_query_expanding(
         input
     };
     let mut chars = input.chars().peekable();
+    let mut ignored = 0; // parentheses past MAX_GROUP_DEPTH, dropped with their closers
     let mut pending_op = false; // an operator was just emitted and needs an operand
     let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     while let Some(&c) = chars.peek() {
@@ -64,13 +65,19 @@ pub fn fts_query_expanding(
             }
         } else if c == '(' {
             chars.next();
+            if depth >= MAX_GROUP_DEPTH {
+                ignored += 1;
+                continue;
+            }
             join_operand(&mut out, true);
             out.push("(".into());
             depth += 1;
             pending_op = true;
         } else if c == ')' {
             chars.next();
-            if depth > 0 && !pending_op {
+            if ignored > 0 {
+                ignored -= 1;
+            } else if depth > 0 && !pending_op {
                 out.push(")".into());
                 depth -= 1;
             }
@@ -144,6 +151,10 @@ pub fn fts_query_expanding(
         groups,
     })
 }
+
+/// How deep a search's parentheses may nest; deeper ones are dropped. FTS5's parser
+/// stack overflows ("parser stack overflow") at some 32 levels of `( a AND`.
+const MAX_GROUP_DEPTH: i32 = 16;
 
 /// FTS5 ANDs two adjacent phrases implicitly, but a parenthesised group next to
 /// anything is a syntax error there, so that junction gets an explicit `AND`.
@@ -313,6 +324,34 @@ mod tests {
         );
         assert_eq!(fts_query("\"a\0b\"").as_deref(), Some("\"a b\""));
         assert_eq!(fts_query("\0\u{7}"), None);
+    }
+
+    #[test]
+    fn fts_query_deep_parentheses_do_not_overflow_the_fts5_parser() {
+        // Found by the search_query fuzz target: 40 nested groups overflowed FTS5's stack.
+        let input = format!("{}b{}", "(a ".repeat(100), ")".repeat(100));
+        let q = fts_query(&input).unwrap();
+        assert_eq!(q.matches('(').count(), MAX_GROUP_DEPTH as usize);
+        assert_eq!(q.matches(')').count(), MAX_GROUP_DEPTH as usize);
+        assert!(
+            q.starts_with("( \"a\" AND ( ") && q.contains("\"a\" \"b\" ) )"),
+            "{q}"
+        );
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE VIRTUAL TABLE t USING fts5(a); INSERT INTO t VALUES ('a b');")
+            .unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM t WHERE t MATCH ?1", [&q], |r| {
+                r.get(0)
+            })
+            .unwrap_or_else(|e| panic!("{q}: {e}"));
+        assert_eq!(n, 1);
+        assert_eq!(
+            fts_query("((((((((((((((((((x) y")
+                .as_deref()
+                .map(|q| q.matches('(').count()),
+            Some(16)
+        );
     }
 
     #[test]
