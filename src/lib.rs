@@ -7,6 +7,8 @@ pub mod daemon;
 pub mod dedup;
 pub mod export;
 pub mod fetch;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod lock;
 pub mod model;
 pub mod normalize;

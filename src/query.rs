@@ -34,7 +34,20 @@ pub fn fts_query_expanding(
     let mut groups: Vec<usize> = Vec::new();
     let mut group = 0;
     let mut depth = 0i32;
+    // FTS5 reads the query as a C string: a NUL inside a quoted term ends it early
+    // ("unterminated string"), so control characters separate words like spaces.
+    let cleaned: String;
+    let input = if input.contains(char::is_control) {
+        cleaned = input
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        cleaned.as_str()
+    } else {
+        input
+    };
     let mut chars = input.chars().peekable();
+    let mut ignored = 0; // parentheses past MAX_GROUP_DEPTH, dropped with their closers
     let mut pending_op = false; // an operator was just emitted and needs an operand
     let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     while let Some(&c) = chars.peek() {
@@ -44,6 +57,7 @@ pub fn fts_query_expanding(
             chars.next();
             let phrase: String = chars.by_ref().take_while(|&c| c != '"').collect();
             if phrase.chars().any(char::is_alphanumeric) {
+                join_operand(&mut out, false);
                 out.push(quote(&phrase));
                 groups.push(group);
                 group += 1;
@@ -51,12 +65,19 @@ pub fn fts_query_expanding(
             }
         } else if c == '(' {
             chars.next();
+            if depth >= MAX_GROUP_DEPTH {
+                ignored += 1;
+                continue;
+            }
+            join_operand(&mut out, true);
             out.push("(".into());
             depth += 1;
             pending_op = true;
         } else if c == ')' {
             chars.next();
-            if depth > 0 && !pending_op {
+            if ignored > 0 {
+                ignored -= 1;
+            } else if depth > 0 && !pending_op {
                 out.push(")".into());
                 depth -= 1;
             }
@@ -85,6 +106,7 @@ pub fn fts_query_expanding(
                             .then(|| expand(&bare.to_ascii_lowercase()))
                             .flatten()
                             .filter(|t| !t.is_empty());
+                        join_operand(&mut out, terms.is_some());
                         out.push(match terms {
                             Some(t) => {
                                 groups.extend(std::iter::repeat_n(group, t.len()));
@@ -128,6 +150,20 @@ pub fn fts_query_expanding(
         text: out.join(" "),
         groups,
     })
+}
+
+/// How deep a search's parentheses may nest; deeper ones are dropped. FTS5's parser
+/// stack overflows ("parser stack overflow") at some 32 levels of `( a AND`.
+const MAX_GROUP_DEPTH: i32 = 16;
+
+/// FTS5 ANDs two adjacent phrases implicitly, but a parenthesised group next to
+/// anything is a syntax error there, so that junction gets an explicit `AND`.
+fn join_operand(out: &mut Vec<String>, opens_group: bool) {
+    let Some(last) = out.last() else { return };
+    let after_phrase = last.ends_with('"') || last.ends_with("\"*");
+    if last.ends_with(')') || (opens_group && after_phrase) {
+        out.push("AND".into());
+    }
 }
 
 /// Parses `--since`/`--until`: `YYYY-MM-DD`, `YYYY-MM`, `YYYY`, an RFC 3339 time, or a
@@ -214,7 +250,7 @@ mod tests {
         );
         assert_eq!(
             fts_query("(2R,6R)-HNK").as_deref(),
-            Some("( \"2R,6R\" ) \"-HNK\"")
+            Some("( \"2R,6R\" ) AND \"-HNK\"")
         );
     }
 
@@ -232,7 +268,7 @@ mod tests {
         let q = q.unwrap();
         assert_eq!(
             q.text,
-            "( \"glutamate\" OR \"glutamatergic\" ) NOT ( \"rat\" ) \"treatment-resist\"* \"nmda\""
+            "( \"glutamate\" OR \"glutamatergic\" ) NOT ( \"rat\" ) AND \"treatment-resist\"* \"nmda\""
         );
         // Both expansions of `glutam*` count as the one word typed.
         assert_eq!(q.groups, [0, 0, 1, 2, 3]);
@@ -243,6 +279,81 @@ mod tests {
         assert_eq!(
             fts_query_expanding("ketamin*", |_| Some(Vec::new())).map(|q| q.text),
             Some("\"ketamin\"*".to_string())
+        );
+    }
+
+    #[test]
+    fn fts_query_group_next_to_a_phrase_is_not_an_fts5_syntax_error() {
+        // Found by the search_query fuzz target: FTS5 has no implicit AND around groups.
+        let q = fts_query_expanding("treatment-resistant depress*", |_| {
+            Some(vec!["depression".into(), "depressive".into()])
+        });
+        assert_eq!(
+            q.map(|q| q.text).as_deref(),
+            Some("\"treatment-resistant\" AND ( \"depression\" OR \"depressive\" )")
+        );
+        assert_eq!(
+            fts_query("ketamine (depression OR anxiety) rats").as_deref(),
+            Some("\"ketamine\" AND ( \"depression\" OR \"anxiety\" ) AND \"rats\"")
+        );
+        assert_eq!(
+            fts_query("(a) (b)").as_deref(),
+            Some("( \"a\" ) AND ( \"b\" )")
+        );
+        assert_eq!(fts_query("a ( ) b").as_deref(), Some("\"a\" AND ( \"b\" )"));
+        assert_eq!(fts_query("a (").as_deref(), Some("\"a\""));
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE VIRTUAL TABLE t USING fts5(a); INSERT INTO t VALUES ('x');")
+            .unwrap();
+        for input in [
+            "ketamine (depression OR anxiety) rats",
+            "(a) (b)",
+            "a NOT (b) c",
+        ] {
+            let q = fts_query(input).unwrap();
+            let run = conn.query_row("SELECT count(*) FROM t WHERE t MATCH ?1", [&q], |r| {
+                r.get::<_, i64>(0)
+            });
+            assert!(run.is_ok(), "{q}: {run:?}");
+        }
+    }
+
+    #[test]
+    fn fts_query_nul_in_a_word_is_not_an_unterminated_fts5_string() {
+        // Found by the search_query fuzz target: "Mül\0ler" ended the FTS5 string at the NUL.
+        assert_eq!(
+            fts_query("Mül\0\0ler caf\u{1b}é*").as_deref(),
+            Some("\"Mül\" \"ler\" \"caf\" \"é\"*")
+        );
+        assert_eq!(fts_query("\"a\0b\"").as_deref(), Some("\"a b\""));
+        assert_eq!(fts_query("\0\u{7}"), None);
+    }
+
+    #[test]
+    fn fts_query_deep_parentheses_do_not_overflow_the_fts5_parser() {
+        // Found by the search_query fuzz target: 40 nested groups overflowed FTS5's stack.
+        let input = format!("{}b{}", "(a ".repeat(100), ")".repeat(100));
+        let q = fts_query(&input).unwrap();
+        assert_eq!(q.matches('(').count(), MAX_GROUP_DEPTH as usize);
+        assert_eq!(q.matches(')').count(), MAX_GROUP_DEPTH as usize);
+        assert!(
+            q.starts_with("( \"a\" AND ( ") && q.contains("\"a\" \"b\" ) )"),
+            "{q}"
+        );
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE VIRTUAL TABLE t USING fts5(a); INSERT INTO t VALUES ('a b');")
+            .unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM t WHERE t MATCH ?1", [&q], |r| {
+                r.get(0)
+            })
+            .unwrap_or_else(|e| panic!("{q}: {e}"));
+        assert_eq!(n, 1);
+        assert_eq!(
+            fts_query("((((((((((((((((((x) y")
+                .as_deref()
+                .map(|q| q.matches('(').count()),
+            Some(16)
         );
     }
 
@@ -280,6 +391,24 @@ mod tests {
             );
         }
         assert!(parse_when("-5d", now).unwrap_err().contains("negative"));
+    }
+
+    #[test]
+    fn parse_when_span_too_large_to_multiply_is_an_error() {
+        // Found by the dates fuzz target: 7777777777777777777w overflowed the day count.
+        let now = Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).unwrap();
+        for s in [
+            "7777777777777777777w",
+            "9223372036854775807y",
+        ] {
+            let err = parse_when(s, now).unwrap_err();
+            assert_eq!(err, format!("{s:?} is too far back"));
+            assert!(parse_until(s, now).is_err());
+        }
+        assert_eq!(
+            parse_when("25000000m", now).unwrap_err(),
+            "\"25000000m\" is too far back"
+        );
     }
 
     #[test]

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use ketlit::model::{Format, Kind};
 use ketlit::parse::{ParseError, parse_document};
 
+mod hostile_inputs;
+
 fn fixture_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -334,6 +336,11 @@ fn hostile_input_never_panics() {
     );
     let feed = parse_document(entity_storm.as_bytes(), None, Kind::Auto, "storm");
     assert!(feed.is_ok());
+
+    hostile_inputs::large_non_ascii();
+    hostile_inputs::deep_nesting();
+    hostile_inputs::utf16_documents();
+    hostile_inputs::control_characters();
 }
 
 #[test]

@@ -263,7 +263,7 @@ impl Source<'_> {
 
     fn parse(&self) -> Result<RawFile, ConfigError> {
         toml::from_str(self.text).map_err(|e| {
-            let message = e.message().trim().replace('\n', " ");
+            let message = e.message().trim().replace(['\n', '\r'], " ");
             let Some(span) = e.span() else {
                 return ConfigError::Syntax {
                     file: self.file.to_string(),
@@ -295,7 +295,10 @@ impl Source<'_> {
         let text = self.text.lines().nth(line - 1)?;
         let (key, _) = text.split_once('=')?;
         let key = key.trim().trim_matches('"');
-        (!key.is_empty() && !key.starts_with('[') && !key.starts_with('#')).then(|| key.to_string())
+        // A lone CR is not a line break for `lines()`; a key with controls is no key.
+        let plain = !key.contains(char::is_control);
+        (plain && !key.is_empty() && !key.starts_with('[') && !key.starts_with('#'))
+            .then(|| key.to_string())
     }
 }
 

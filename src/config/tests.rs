@@ -173,3 +173,14 @@ fn missing_file_is_a_one_line_error() {
         .to_string();
     assert!(e.starts_with("/nonexistent/ketlit.toml: "), "{e}");
 }
+
+#[test]
+fn config_error_with_a_cr_in_a_key_is_one_line() {
+    // Found by the config fuzz target: a lone CR is no line break for `lines()`, so it
+    // reached the message inside the key's name.
+    let text = "[[feed]]\nname = \"x\"\nkind\r\r\rgov = 1 x\n";
+    let err = Config::from_str_with_origin(text, "c.toml").unwrap_err();
+    let msg = err.to_string();
+    assert!(!msg.contains(['\n', '\r']), "{msg:?}");
+    assert!(msg.starts_with("c.toml: line 3"), "{msg}");
+}
