@@ -68,6 +68,9 @@ fn summary_line(r: &FeedReport) -> String {
             if s.filtered_out > 0 {
                 parts.push(format!("{} filtered out", s.filtered_out));
             }
+            if !s.events.is_empty() {
+                parts.push(format!("{} new status event(s)", s.events.len()));
+            }
             format!("{:<28} {} ({secs:.1} s)", r.feed, parts.join(", "))
         }
         Outcome::NotModified => format!("{:<28} unchanged (not modified) ({secs:.1} s)", r.feed),
@@ -102,6 +105,11 @@ fn pass(ctx: &Ctx, feeds: &[FeedConfig]) -> Result<bool> {
         .count();
     for r in &reports {
         writeln!(std::io::stdout(), "{}", summary_line(r))?;
+        if let Outcome::Stored(s) = &r.outcome {
+            for line in super::changes::event_lines(&s.events) {
+                writeln!(std::io::stdout(), "{line}")?;
+            }
+        }
     }
     let new: usize = reports
         .iter()
