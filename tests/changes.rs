@@ -187,7 +187,8 @@ async fn a_stored_work_becomes_retracted_on_a_later_fetch() {
         .run(&["export", "--format", "bibtex", "--status", "retracted"])
         .await;
     assert!(
-        String::from_utf8_lossy(&bib.stdout).contains("= {RETRACTED: Retraction in J Affect Disord"),
+        String::from_utf8_lossy(&bib.stdout)
+            .contains("= {RETRACTED: Retraction in J Affect Disord"),
         "{}",
         out(&bib)
     );

@@ -225,4 +225,53 @@ mod tests {
         let err = parse("{\"resultList\": {", "t").unwrap_err();
         assert_eq!(err.line(), Some(1));
     }
+
+    #[test]
+    fn comment_corrections_become_notices() {
+        use crate::model::{NoticeKind, NoticeTarget};
+        // The real page carries two published errata, each "Erratum for" its article.
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/real/europepmc/search_cancer_core.json"
+        );
+        let feed = parse(&std::fs::read_to_string(path).unwrap(), "t").unwrap();
+        let errata: Vec<&RawEntry> = feed
+            .entries
+            .iter()
+            .filter(|e| !e.notices.is_empty())
+            .collect();
+        assert_eq!(errata.len(), 2);
+        let n = &errata[0].notices[0];
+        assert_eq!(
+            (n.kind, n.applies_to),
+            (NoticeKind::Corrected, NoticeTarget::Related)
+        );
+        assert_eq!(n.ref_type, "Erratum for");
+        assert_eq!(n.pmid.as_deref(), Some("39293462"));
+        assert!(
+            n.citation
+                .as_deref()
+                .unwrap()
+                .starts_with("Lancet. 2024 Sep 28")
+        );
+
+        let json = r#"{"resultList":{"result":[{"id":"1","source":"MED","pmid":"1",
+          "pubTypeList":{"pubType":["Journal Article","Retracted Publication"]},
+          "commentCorrectionList":{"commentCorrection":[
+            {"id":"2","source":"MED","reference":"X. 2025","type":"Retraction in"},
+            {"id":"PPR9","source":"PPR","type":"Comment in"}]}}]}}"#;
+        let e = &parse(json, "t").unwrap().entries[0];
+        let got: Vec<_> = e
+            .notices
+            .iter()
+            .map(|n| (n.kind, n.applies_to, n.pmid.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (NoticeKind::Retracted, NoticeTarget::This, Some("2")),
+                (NoticeKind::Retracted, NoticeTarget::This, None)
+            ]
+        );
+    }
 }

@@ -361,3 +361,154 @@ impl Store {
         run().map_err(|e| self.err(e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Filters;
+    use crate::store::tests::{entry, info, ingest, open};
+
+    fn pubmed(name: &str) -> Vec<RawEntry> {
+        let path = format!(
+            "{}/tests/fixtures/changes/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        crate::parse::pubmed::parse(&text, name).unwrap().entries
+    }
+
+    fn id_by_pmid(s: &Store, pmid: &str) -> i64 {
+        s.connection()
+            .query_row("SELECT id FROM entries WHERE pmid = ?1", [pmid], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn an_erratum_and_its_original_in_one_batch_make_one_event() {
+        let (_d, mut s) = open();
+        let stats = ingest(&mut s, "a", &pubmed("pubmed_erratum.xml"));
+        assert_eq!(stats.events.len(), 1, "{:?}", stats.events);
+        let (orig, notice) = (id_by_pmid(&s, "37100202"), id_by_pmid(&s, "37950303"));
+        let ev = s.events_of(orig).unwrap();
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].kind, "corrected");
+        assert_eq!(ev[0].related_id, Some(notice));
+        assert_eq!(ev[0].source, "a");
+        assert_eq!(s.status_by_id(orig).unwrap(), Some("corrected"));
+        assert_eq!(
+            s.status_by_id(notice).unwrap(),
+            None,
+            "the erratum is not corrected"
+        );
+        // The same records from another feed add nothing.
+        assert!(
+            ingest(&mut s, "b", &pubmed("pubmed_erratum.xml"))
+                .events
+                .is_empty()
+        );
+        assert_eq!(s.changes(None, None, None).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_retraction_outranks_an_expression_of_concern() {
+        let (_d, mut s) = open();
+        let mut concern = pubmed("pubmed_concern.xml");
+        ingest(&mut s, "a", &concern[..1]);
+        let orig = id_by_pmid(&s, "35300404");
+        assert_eq!(s.status_by_id(orig).unwrap(), Some("concern"));
+        let f = |st: &str| Filters {
+            status: Some(st.into()),
+            ..Default::default()
+        };
+        assert_eq!(s.list(&f("concern")).unwrap().len(), 1);
+        concern[0].notices.push(Notice {
+            kind: NoticeKind::Retracted,
+            applies_to: NoticeTarget::This,
+            ref_type: "RetractionIn".into(),
+            pmid: Some("39999999".into()),
+            citation: None,
+        });
+        let stats = ingest(&mut s, "a", &concern[..1]);
+        assert_eq!(stats.events[0].event.detail, "Retraction in PMID 39999999");
+        assert_eq!(s.status_by_id(orig).unwrap(), Some("retracted"));
+        assert!(s.list(&f("concern")).unwrap().is_empty());
+        assert_eq!(
+            s.list(&f("retracted")).unwrap()[0].status,
+            Some("retracted")
+        );
+        assert!(s.list(&f("withdrawn")).unwrap().is_empty());
+        let kinds: Vec<String> = s
+            .changes(None, None, None)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.event.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            ["retracted", "expression-of-concern"],
+            "newest first"
+        );
+        assert_eq!(s.changes(None, Some("retracted"), None).unwrap().len(), 1);
+        let later = Utc::now() + chrono::Duration::hours(1);
+        assert!(s.changes(Some(later), None, None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_notice_about_a_work_not_stored_records_nothing() {
+        let (_d, mut s) = open();
+        assert!(
+            ingest(&mut s, "a", &pubmed("pubmed_retraction_notice.xml"))
+                .events
+                .is_empty()
+        );
+        let notice = id_by_pmid(&s, "39800601");
+        assert!(s.events_of(notice).unwrap().is_empty());
+    }
+
+    #[test]
+    fn events_follow_their_work_through_a_merge() {
+        let (_d, mut s) = open();
+        let mut by_doi = entry("x1", "Ketamine trial");
+        by_doi.doi = Some("10.1/k".into());
+        ingest(&mut s, "a", &[by_doi.clone()]);
+        let mut by_pmid = entry("x2", "Ketamine trial");
+        by_pmid.pmid = Some("111".into());
+        by_pmid.notices.push(Notice {
+            kind: NoticeKind::Corrected,
+            applies_to: NoticeTarget::This,
+            ref_type: "ErratumIn".into(),
+            pmid: Some("222".into()),
+            citation: None,
+        });
+        ingest(&mut s, "b", &[by_pmid.clone()]);
+        let pmid_work = id_by_pmid(&s, "111");
+        assert_eq!(s.events_of(pmid_work).unwrap().len(), 1);
+        // One record with both identifiers joins the two works.
+        let mut both = by_pmid;
+        both.doi = by_doi.doi;
+        both.guid = Some("x3".into());
+        s.ingest_entries("c", info(), vec![both], Vec::new())
+            .unwrap();
+        let kept = id_by_pmid(&s, "111");
+        assert_ne!(kept, pmid_work, "the older work is kept");
+        assert_eq!(s.events_of(kept).unwrap().len(), 1);
+        let left: i64 = s
+            .connection()
+            .query_row("SELECT COUNT(*) FROM status_events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 1);
+    }
+
+    #[test]
+    fn status_precedence() {
+        assert_eq!(status_of(["corrected", "retracted"]), Some("retracted"));
+        assert_eq!(
+            status_of(["expression-of-concern", "corrected"]),
+            Some("concern")
+        );
+        assert_eq!(status_of(["status-changed"]), None);
+        assert_eq!(status_of([]), None);
+    }
+}
