@@ -16,6 +16,8 @@ use http_server::{Reply, Routes, TestServer};
 use serde_json::{Value, json};
 use test_home::TestHome;
 
+test_home::home_newtype!(Env);
+
 fn fixture(name: &str) -> String {
     let path = format!(
         "{}/tests/fixtures/changes/{name}",
@@ -69,7 +71,7 @@ async fn pubmed_server(phase: Arc<AtomicUsize>) -> TestServer {
     TestServer::start(routes).await
 }
 
-fn home(server: &TestServer) -> TestHome {
+fn home(server: &TestServer) -> Env {
     let home = TestHome::new();
     let text = format!(
         "include_builtin_feeds = false\n[http]\nper_host_interval_ms = 0\n\
@@ -78,7 +80,7 @@ fn home(server: &TestServer) -> TestHome {
         server.url("/eutils/esearch.fcgi?db=pubmed&term=ketamine")
     );
     std::fs::write(home.config(), text).unwrap();
-    home
+    Env(home)
 }
 
 fn id_of(list: &Value, pmid: &str) -> i64 {

@@ -168,14 +168,22 @@ fn draft(tx: &Connection, e: &RawEntry, own: i64, n: &Notice) -> rusqlite::Resul
 }
 
 /// Writes the events the entries' notices carry that are not stored yet, and
-/// returns them. `source` is the feed's name.
+/// returns them, with feed `feed_id` as their source. Runs after the entries are
+/// stored, so a notice and its original in one batch find each other.
 pub(super) fn record(
     tx: &Connection,
-    source: &str,
+    feed_id: i64,
     entries: &[RawEntry],
     now: i64,
 ) -> rusqlite::Result<Vec<Change>> {
     let mut new = Vec::new();
+    if entries.iter().all(|e| e.notices.is_empty()) {
+        return Ok(new);
+    }
+    let source: String = tx
+        .prepare_cached("SELECT name FROM feeds WHERE id = ?1")?
+        .query_row([feed_id], |r| r.get(0))?;
+    let source = source.as_str();
     for e in entries.iter().filter(|e| !e.notices.is_empty()) {
         let Some(own) = work_of(tx, e)? else { continue };
         // The publication type says no more than a RetractionIn beside it.

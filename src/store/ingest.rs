@@ -627,12 +627,7 @@ pub(super) fn ingest(
         }
     }
     link_works(tx, &touched, links)?;
-    if entries.iter().any(|e| !e.notices.is_empty()) {
-        let source: String = tx
-            .prepare_cached("SELECT name FROM feeds WHERE id = ?1")?
-            .query_row([feed_id], |r| r.get(0))?;
-        stats.events = super::events::record(tx, &source, entries, now)?;
-    }
+    stats.events = super::events::record(tx, feed_id, entries, now)?;
     if let Some(tagger) = tagger {
         to_tag.sort_unstable();
         to_tag.dedup();
