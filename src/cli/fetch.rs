@@ -150,18 +150,23 @@ fn backfill_all(ctx: &Ctx, feeds: &[FeedConfig], since: chrono::NaiveDate) -> Re
         }));
         bar.finish_and_clear();
         match result {
-            Ok(p) => writeln!(
-                std::io::stdout(),
-                "{:<28} backfill since {since}: {} new, {} merged into existing works, {} updated, {} unchanged, {} filtered out ({} page(s), {:.1} s)",
-                feed.name,
-                p.stats.new,
-                p.stats.merged,
-                p.stats.updated,
-                p.stats.unchanged,
-                p.stats.filtered_out,
-                p.pages,
-                started.elapsed().as_secs_f64()
-            )?,
+            Ok(p) => {
+                writeln!(
+                    std::io::stdout(),
+                    "{:<28} backfill since {since}: {} new, {} merged into existing works, {} updated, {} unchanged, {} filtered out ({} page(s), {:.1} s)",
+                    feed.name,
+                    p.stats.new,
+                    p.stats.merged,
+                    p.stats.updated,
+                    p.stats.unchanged,
+                    p.stats.filtered_out,
+                    p.pages,
+                    started.elapsed().as_secs_f64()
+                )?;
+                for line in super::changes::event_lines(&p.stats.events) {
+                    writeln!(std::io::stdout(), "{line}")?;
+                }
+            }
             Err(e) => {
                 failed = true;
                 writeln!(
