@@ -152,6 +152,11 @@ async fn a_stored_work_becomes_retracted_on_a_later_fetch() {
         text.starts_with("*** RETRACTED: Retraction in J Affect Disord"),
         "{text}"
     );
+    assert!(text.contains("  Status      retracted\n"), "{text}");
+    assert!(
+        text.contains("    retracted              2025-01-28  Retraction in J Affect Disord"),
+        "{text}"
+    );
     // The notice itself is not retracted.
     let notice_shown = env
         .json(&["show", &notice.to_string(), "--format", "json"])
