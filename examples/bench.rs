@@ -3,8 +3,13 @@
 //! throughput over the same bytes, and whole-process query latency on a large
 //! database built through the store code.
 //!
+//! `serve`'s answers over that database are timed too (see `bench_parts/serve.rs`).
+//!
 //! Run: `cargo run --release --example bench` (defaults: 500 feeds × 100 entries,
 //! 1,000,000 entries for the query part). `--smoke` runs a tiny version (CI).
+
+#[path = "bench_parts/serve.rs"]
+mod serve;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -837,6 +842,7 @@ fn main() {
             percentile(&times, 0.95)
         ));
     }
+    serve::measure(&ketlit_bin(), &qdb, o.runs, &mut say);
     let path = out.join("report.txt");
     let _ = std::fs::File::create(&path).and_then(|mut f| f.write_all(report.as_bytes()));
     println!("report written to {}", path.display());

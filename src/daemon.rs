@@ -243,8 +243,12 @@ fn watchdog_period(tick_expr: &str) -> Duration {
         .ok()
         .and_then(|s| s.parse().ok())
         .map(Duration::from_secs)
-        .unwrap_or_else(|| period(tick_expr).saturating_mul(3))
-        .clamp(Duration::from_secs(5), Duration::from_secs(24 * 3600))
+        .unwrap_or_else(|| {
+            period(tick_expr)
+                .saturating_mul(3)
+                .max(Duration::from_secs(5))
+        })
+        .min(Duration::from_secs(24 * 3600))
 }
 
 impl Daemon {

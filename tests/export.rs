@@ -543,3 +543,88 @@ fn completions_and_man_page_come_from_the_cli_definition() {
     let out = env.run(&["completions", "tcsh"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// Links a database written before ingest kept only http(s) can hold, each with a
+/// marker that must never reach an export.
+const SCRIPT_LINKS: &[&str] = &[
+    "javascript:alert('x1')",
+    " JaVa\tScRiPt:alert('x2')",
+    "data:text/html,<script>alert('x3')</script>",
+    "vbscript:msgbox('x4')",
+];
+
+/// Gives the newest works `SCRIPT_LINKS` as their links, straight in SQL; returns
+/// (id, doi) of each.
+fn store_script_links(db: &Path) -> Vec<(i64, Option<String>)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let works: Vec<(i64, Option<String>)> = conn
+        .prepare("SELECT id, doi FROM entries ORDER BY id DESC LIMIT 4")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for ((id, _), link) in works.iter().zip(SCRIPT_LINKS) {
+        conn.execute("UPDATE entries SET link = ?1 WHERE id = ?2", (link, id))
+            .unwrap();
+    }
+    works
+}
+
+#[test]
+fn script_links_in_old_databases_never_reach_exports() {
+    let env = Env::new();
+    let works = store_script_links(&env.path("ketlit.db"));
+    for format in ["ris", "bibtex", "csl-json", "csv", "jsonl"] {
+        let out = env.ok(&["export", "--format", format]);
+        for marker in ["alert(", "msgbox(", "javascript", "vbscript", "data:text"] {
+            assert!(
+                !out.to_ascii_lowercase().contains(marker),
+                "{format} carries {marker:?}"
+            );
+        }
+    }
+    // A work with a DOI is still linked, through its DOI.
+    let records = jsonl(&env, &[]);
+    for (id, doi) in works {
+        let r = records.iter().find(|r| r["id"] == id).unwrap();
+        let want = doi.map(|d| format!("https://doi.org/{d}"));
+        assert_eq!(r["url"].as_str(), want.as_deref(), "{r}");
+    }
+}
+
+#[test]
+fn csv_cells_cannot_start_a_formula() {
+    let env = Env::new();
+    let conn = rusqlite::Connection::open(env.path("ketlit.db")).unwrap();
+    let id: i64 = conn
+        .query_row("SELECT MAX(id) FROM entries", [], |r| r.get(0))
+        .unwrap();
+    conn.execute(
+        "UPDATE entries SET title = '=HYPERLINK(\"http://evil.example/\",\"open\")',
+                journal = '@SUM(1+1)*cmd|'' /C calc''!A0', abstract = '+1+2',
+                authors = '-2+3' || char(10) || 'Smith J' WHERE id = ?1",
+        [id],
+    )
+    .unwrap();
+    let text = env.ok(&["export", "--format", "csv"]);
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let headers = rdr.headers().unwrap().clone();
+    let mut seen = false;
+    for row in rdr.records().map(Result::unwrap) {
+        for (name, cell) in headers.iter().zip(row.iter()) {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\n']),
+                "{name} = {cell:?}"
+            );
+        }
+        if row[0] == id.to_string() {
+            seen = true;
+            assert_eq!(&row[3], "'=HYPERLINK(\"http://evil.example/\",\"open\")");
+            assert_eq!(&row[5], "'@SUM(1+1)*cmd|' /C calc'!A0");
+            assert_eq!(&row[13], "'+1+2");
+            assert!(row[4].starts_with("'-2+3"), "{:?}", &row[4]);
+        }
+    }
+    assert!(seen);
+}

@@ -1,5 +1,7 @@
 //! `ketlit serve` as a process on 127.0.0.1 over a real database: Atom read by Python's
-//! feedparser, conditional GETs, errors, and the HTML page loaded by headless Chromium.
+//! feedparser, conditional GETs, errors, the HTML page loaded by headless Chromium, and
+//! hostile input: script links in the database, rejected searches, slow and idle
+//! clients on raw sockets.
 
 #[path = "common/corpus.rs"]
 mod corpus;
@@ -30,7 +32,7 @@ impl Server {
             .env("HOME", dir.path())
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -57,6 +59,11 @@ impl Server {
 
     fn db(&self) -> PathBuf {
         self.dir.path().join("ketlit.db")
+    }
+
+    /// What the server logged so far.
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap()
     }
 
     /// One HTTP/1.1 exchange: (status, lower-cased headers, body).
@@ -357,4 +364,192 @@ fn html_page_escapes_and_renders_in_headless_chromium() {
         assert!(dom.contains(t), "{t:?} not in the DOM");
     }
     assert!(dom.contains("p&lt;0.05"), "the title is text, not markup");
+}
+
+/// Links a database written before ingest kept only http(s) can hold, each with a
+/// marker that must never reach a page or feed.
+const SCRIPT_LINKS: &[&str] = &[
+    "javascript:alert('x1')",
+    " JaVa\tScRiPt:alert('x2')",
+    "data:text/html,<script>alert('x3')</script>",
+    "vbscript:msgbox('x4')",
+];
+
+#[test]
+fn script_links_in_old_databases_are_never_links_in_html_or_atom() {
+    let s = Server::start();
+    let conn = rusqlite::Connection::open(s.db()).unwrap();
+    let works: Vec<(i64, Option<String>)> = conn
+        .prepare("SELECT id, doi FROM entries ORDER BY sort_at DESC, id DESC LIMIT 4")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for ((id, _), link) in works.iter().zip(SCRIPT_LINKS) {
+        conn.execute("UPDATE entries SET link = ?1 WHERE id = ?2", (link, id))
+            .unwrap();
+    }
+    for path in ["/", "/feeds/all.atom", "/feeds/search.atom?q=ketamine"] {
+        let r = s.get("GET", path, &[]);
+        assert_eq!(r.status, 200, "{path}");
+        let body = r.body.to_ascii_lowercase();
+        for marker in ["alert(", "msgbox(", "javascript", "vbscript", "data:text"] {
+            assert!(!body.contains(marker), "{path} carries {marker:?}");
+        }
+    }
+    // Those with a DOI still link to it.
+    let page = s.get("GET", "/", &[]).body;
+    for (_, doi) in works.iter().filter(|(_, d)| d.is_some()) {
+        let doi = doi.as_deref().unwrap();
+        assert!(
+            page.contains(&format!("href=\"https://doi.org/{doi}\"")),
+            "{doi}"
+        );
+    }
+    feedparser(&s.url("/feeds/all.atom"), s.dir.path());
+}
+
+#[test]
+fn every_response_carries_the_security_headers() {
+    let s = Server::start();
+    let page = s.get("GET", "/", &[]);
+    let etag = page.header("etag").unwrap().to_string();
+    let replies = [
+        page,
+        s.get("GET", "/feeds/all.atom", &[]),
+        s.get("GET", "/", &[("If-None-Match", &etag)]),
+        s.get("GET", "/healthz", &[]),
+        s.get("GET", "/nope", &[]),
+        s.get("POST", "/", &[]),
+        s.get("GET", "/feeds/all.atom?limit=x", &[]),
+    ];
+    for r in &replies {
+        let csp = r.header("content-security-policy").unwrap_or_default();
+        for part in [
+            "default-src 'none'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        ] {
+            assert!(csp.contains(part), "{} {csp:?}", r.status);
+        }
+        assert!(!csp.contains("unsafe"), "{csp}");
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    }
+    assert_eq!(replies[2].status, 304);
+    // The policy allows the page's one style sheet by its hash, and nothing inline else.
+    let body = &replies[0].body;
+    let css = body
+        .split_once("<style>")
+        .and_then(|(_, rest)| rest.split_once("</style>"))
+        .unwrap()
+        .0;
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(css));
+    let csp = replies[0].header("content-security-policy").unwrap();
+    assert!(csp.contains(&format!("style-src 'sha256-{hash}'")), "{csp}");
+    assert!(
+        !body.contains(" style=\""),
+        "inline style attributes need unsafe-inline"
+    );
+    assert_eq!(body.matches("<style>").count(), 1);
+}
+
+#[test]
+fn search_the_index_rejects_is_a_400_without_the_database_path() {
+    let s = Server::start();
+    // FTS5's parser gives up on deep nesting ("fts5: parser stack overflow").
+    let q = format!("{}ketamine", "(".repeat(2000));
+    let q: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+    let r = s.get("GET", &format!("/feeds/search.atom?q={q}"), &[]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.len() < 200 && r.body.lines().count() == 1,
+        "{}",
+        r.body
+    );
+    let dir = s.dir.path().display().to_string();
+    assert!(
+        !r.body.contains("ketlit.db") && !r.body.contains(&dir),
+        "{}",
+        r.body
+    );
+    // A client's mistake is not the server's error.
+    assert!(!s.log().contains("ERROR"), "{}", s.log());
+    assert_eq!(
+        s.get("GET", "/feeds/search.atom?q=ketamine", &[]).status,
+        200
+    );
+}
+
+/// Reads from `sock` until the server closes it (or sends a reply and closes); returns
+/// how long that took. Fails if it stays open `limit`.
+fn closed_within(sock: &mut TcpStream, limit: std::time::Duration) -> std::time::Duration {
+    let start = std::time::Instant::now();
+    sock.set_read_timeout(Some(limit)).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match sock.read(&mut buf) {
+            Ok(0) => return start.elapsed(),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return start.elapsed(),
+            Err(e) => panic!("still open after {:?}: {e}", start.elapsed()),
+        }
+        assert!(start.elapsed() < limit, "still open after {limit:?}");
+    }
+}
+
+#[test]
+fn idle_connections_that_never_finish_their_headers_are_closed_within_seconds() {
+    let s = Server::start();
+    let limit = std::time::Duration::from_secs(12);
+    let mut silent = TcpStream::connect(&s.addr).unwrap();
+    let mut partial = TcpStream::connect(&s.addr).unwrap();
+    partial
+        .write_all(b"GET /feeds/all.atom HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .unwrap();
+    // Kept alive after one full exchange, then silent.
+    let mut kept = TcpStream::connect(&s.addr).unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    for sock in [&mut silent, &mut partial, &mut kept] {
+        let took = closed_within(sock, limit);
+        assert!(took < limit, "{took:?}");
+    }
+}
+
+#[test]
+fn slow_clients_on_many_connections_do_not_delay_healthz() {
+    let s = Server::start();
+    let mut slow: Vec<TcpStream> = Vec::new();
+    for i in 0..60 {
+        let mut c = TcpStream::connect(&s.addr).unwrap();
+        if i % 2 == 0 {
+            // Half trickle their headers a byte at a time; half ask for big feeds and
+            // never read the answers.
+            c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                .unwrap();
+        } else {
+            c.write_all(b"GET /feeds/all.atom?limit=500 HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+        }
+        slow.push(c);
+    }
+    let mut worst = std::time::Duration::ZERO;
+    for round in 0..10 {
+        for (i, c) in slow.iter_mut().enumerate() {
+            if i % 2 == 0 {
+                let _ = c.write_all(b"a");
+            }
+        }
+        let start = std::time::Instant::now();
+        let h = s.get("GET", "/healthz", &[]);
+        worst = worst.max(start.elapsed());
+        assert_eq!(h.status, 200, "round {round}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(worst < std::time::Duration::from_secs(1), "{worst:?}");
 }

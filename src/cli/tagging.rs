@@ -45,7 +45,9 @@ pub fn retag(cli: &Cli, args: &RetagArgs) -> Result<ExitCode> {
 }
 
 /// Tags one input object: it must be a JSON object with a string `title` and/or
-/// `abstract`; it is echoed with `relevant` and `tags` (condition tags) added.
+/// `abstract` (and may carry `mesh`, `keywords` and `publication_types` lists); it is
+/// echoed with `relevant`, `tags` (condition tags), `drugs` and `types` (the `drug:` and
+/// `type:` tags without their prefix) added.
 fn classify_line(tagger: &crate::tag::Tagger, line: &str) -> std::result::Result<Value, String> {
     let mut v: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
     let obj = v.as_object_mut().ok_or("expected a JSON object")?;
@@ -84,8 +86,17 @@ fn classify_line(tagger: &crate::tag::Tagger, line: &str) -> std::result::Result
         .into_iter()
         .map(Value::from)
         .collect();
+    let with_prefix = |prefix: &str| -> Value {
+        verdict
+            .tags
+            .iter()
+            .filter_map(|t| t.tag.strip_prefix(prefix).map(Value::from))
+            .collect()
+    };
     obj.insert("relevant".into(), Value::Bool(verdict.relevant));
     obj.insert("tags".into(), Value::Array(tags));
+    obj.insert("drugs".into(), with_prefix("drug:"));
+    obj.insert("types".into(), with_prefix("type:"));
     Ok(v)
 }
 

@@ -5,6 +5,7 @@
 mod bibtex;
 mod csl;
 mod csv;
+pub mod link;
 pub mod names;
 pub mod opml;
 mod ris;
@@ -16,6 +17,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::store::{EntryDetail, KeyBasis};
+pub use csv::defuse as defuse_csv_cell;
 pub use names::Name;
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +56,7 @@ pub struct Record {
     pub pmid: Option<String>,
     pub pmcid: Option<String>,
     pub nct_id: Option<String>,
+    /// The work's http(s) link, else its DOI's; never any other scheme (see [`link`]).
     pub url: Option<String>,
     #[serde(rename = "abstract")]
     pub abstract_: Option<String>,
@@ -89,10 +92,7 @@ impl Record {
         } else {
             WorkKind::Article
         };
-        let url = s
-            .link
-            .clone()
-            .or_else(|| s.doi.as_ref().map(|d| format!("https://doi.org/{d}")));
+        let url = link::work_link(s.link.as_deref(), s.doi.as_deref());
         Record {
             id: s.id,
             key,

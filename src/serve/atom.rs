@@ -1,8 +1,14 @@
-//! Atom 1.0 documents for `serve`: stable `urn:ketlit:entry:ID` ids, the entry's link
-//! and its DOI, PubMed and registry links, the abstract as summary, tags as categories.
+//! Atom 1.0 documents for `serve`, written with quick-xml's `Writer`: stable
+//! `urn:ketlit:entry:ID` ids, the entry's link (http and https only) and its DOI,
+//! PubMed and registry links, the abstract as summary, tags as categories.
+
+use std::borrow::Cow;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesText, Event};
 
+use crate::export::link::{doi_link, work_link};
 use crate::store::EntryDetail;
 
 /// What a feed is about, for its id, title and links.
@@ -16,23 +22,15 @@ pub struct FeedMeta {
     pub html_url: String,
 }
 
-/// Escapes text for XML content and attributes, dropping characters XML 1.0 forbids
-/// (stray control bytes from a feed must not make the whole document unreadable).
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
+/// `s` without the characters XML 1.0 forbids (stray control bytes from a feed must
+/// not make the whole document unreadable); the writer escapes the rest.
+fn xml_text(s: &str) -> Cow<'_, str> {
+    let forbidden = |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}');
+    if s.contains(forbidden) {
+        Cow::Owned(s.chars().filter(|&c| !forbidden(c)).collect())
+    } else {
+        Cow::Borrowed(s)
     }
-    out
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -59,69 +57,117 @@ pub fn feed_updated(entries: &[EntryDetail]) -> DateTime<Utc> {
 }
 
 pub fn feed(meta: &FeedMeta, entries: &[EntryDetail]) -> String {
-    let mut x = String::new();
-    x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
-    x.push_str("<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
-    x.push_str(&format!("  <id>{}</id>\n", esc(&meta.id)));
-    x.push_str(&format!("  <title>{}</title>\n", esc(&meta.title)));
-    x.push_str(&format!(
-        "  <updated>{}</updated>\n",
-        rfc3339(feed_updated(entries))
-    ));
-    x.push_str(&format!(
-        "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n",
-        esc(&meta.self_url)
-    ));
-    x.push_str(&format!(
-        "  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
-        esc(&meta.html_url)
-    ));
-    // Entries without authors are valid only under a feed-level author.
-    x.push_str("  <author><name>ketlit</name></author>\n");
-    x.push_str(&format!(
-        "  <generator version=\"{}\">ketlit</generator>\n",
-        env!("CARGO_PKG_VERSION")
-    ));
-    for d in entries {
-        entry(&mut x, d);
-    }
-    x.push_str("</feed>\n");
-    x
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    write_feed(&mut w, meta, entries).expect("writing to memory cannot fail");
+    let mut bytes = w.into_inner();
+    bytes.push(b'\n');
+    // Every piece written was a &str.
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
-fn entry(x: &mut String, d: &EntryDetail) {
-    let s = &d.summary;
-    x.push_str("  <entry>\n");
-    x.push_str(&format!("    <id>urn:ketlit:entry:{}</id>\n", s.id));
-    let title = if s.title.trim().is_empty() {
-        "(untitled)"
-    } else {
-        s.title.trim()
+type W = Writer<Vec<u8>>;
+
+fn write_feed(w: &mut W, meta: &FeedMeta, entries: &[EntryDetail]) -> std::io::Result<()> {
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
+    w.create_element("feed")
+        .with_attribute(("xmlns", "http://www.w3.org/2005/Atom"))
+        .write_inner_content(|w| {
+            text(w, "id", &meta.id)?;
+            text(w, "title", &meta.title)?;
+            text(w, "updated", &rfc3339(feed_updated(entries)))?;
+            link(w, "self", "application/atom+xml", &meta.self_url, None)?;
+            link(w, "alternate", "text/html", &meta.html_url, None)?;
+            // Entries without authors are valid only under a feed-level author.
+            w.create_element("author")
+                .write_inner_content(|w| text(w, "name", "ketlit"))?;
+            w.create_element("generator")
+                .with_attribute(("version", env!("CARGO_PKG_VERSION")))
+                .write_text_content(BytesText::new("ketlit"))?;
+            entries.iter().try_for_each(|d| entry(w, d))
+        })?;
+    Ok(())
+}
+
+/// `<name>value</name>`.
+fn text(w: &mut W, name: &str, value: &str) -> std::io::Result<()> {
+    w.create_element(name)
+        .write_text_content(BytesText::new(&xml_text(value)))?;
+    Ok(())
+}
+
+/// `<name type="text">value</name>`.
+fn typed_text(w: &mut W, name: &str, value: &str) -> std::io::Result<()> {
+    w.create_element(name)
+        .with_attribute(("type", "text"))
+        .write_text_content(BytesText::new(&xml_text(value)))?;
+    Ok(())
+}
+
+fn link(w: &mut W, rel: &str, ty: &str, href: &str, title: Option<&str>) -> std::io::Result<()> {
+    let el = w
+        .create_element("link")
+        .with_attribute(("rel", rel))
+        .with_attribute(("type", ty))
+        .with_attribute(("href", xml_text(href).as_ref()));
+    match title {
+        Some(t) => el.with_attribute(("title", t)).write_empty()?,
+        None => el.write_empty()?,
     };
-    x.push_str(&format!(
-        "    <title type=\"text\">{}</title>\n",
-        esc(title)
-    ));
-    x.push_str(&format!(
-        "    <updated>{}</updated>\n",
-        rfc3339(entry_updated(d))
-    ));
-    if let Some(p) = s.published {
-        x.push_str(&format!("    <published>{}</published>\n", rfc3339(p)));
-    }
-    for a in &d.authors {
-        x.push_str(&format!("    <author><name>{}</name></author>\n", esc(a)));
-    }
-    let doi_url = s.doi.as_ref().map(|d| format!("https://doi.org/{d}"));
-    let alternate = s.link.clone().or_else(|| doi_url.clone());
-    if let Some(l) = &alternate {
-        x.push_str(&format!(
-            "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
-            esc(l)
-        ));
-    }
+    Ok(())
+}
+
+fn entry(w: &mut W, d: &EntryDetail) -> std::io::Result<()> {
+    let s = &d.summary;
+    w.create_element("entry").write_inner_content(|w| {
+        text(w, "id", &format!("urn:ketlit:entry:{}", s.id))?;
+        let title = match s.title.trim() {
+            "" => "(untitled)",
+            t => t,
+        };
+        typed_text(w, "title", title)?;
+        text(w, "updated", &rfc3339(entry_updated(d)))?;
+        if let Some(p) = s.published {
+            text(w, "published", &rfc3339(p))?;
+        }
+        for a in &d.authors {
+            w.create_element("author")
+                .write_inner_content(|w| text(w, "name", a))?;
+        }
+        let alternate = work_link(s.link.as_deref(), s.doi.as_deref());
+        if let Some(l) = &alternate {
+            link(w, "alternate", "text/html", l, None)?;
+        }
+        for (href, title) in related(d, alternate.as_deref()) {
+            link(w, "related", "text/html", &href, Some(title))?;
+        }
+        for t in &s.tags {
+            w.create_element("category")
+                .with_attribute(("term", xml_text(t).as_ref()))
+                .with_attribute(("scheme", "urn:ketlit:tags"))
+                .write_empty()?;
+        }
+        if let Some(a) = &d.abstract_ {
+            typed_text(w, "summary", a)?;
+        }
+        // Atom needs content when there is no alternate link.
+        if alternate.is_none() {
+            typed_text(w, "content", s.journal.as_deref().unwrap_or(&s.title))?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// The DOI (unless it is already the alternate link), PubMed, PMC and registry pages.
+fn related(d: &EntryDetail, alternate: Option<&str>) -> Vec<(String, &'static str)> {
+    let s = &d.summary;
     let mut related = Vec::new();
-    if let Some(u) = doi_url.filter(|u| Some(u) != alternate.as_ref()) {
+    if let Some(u) = s
+        .doi
+        .as_deref()
+        .and_then(doi_link)
+        .filter(|u| Some(u.as_str()) != alternate)
+    {
         related.push((u, "DOI"));
     }
     if let Some(p) = &s.pmid {
@@ -136,31 +182,5 @@ fn entry(x: &mut String, d: &EntryDetail) {
             "ClinicalTrials.gov",
         ));
     }
-    for (href, title) in related {
-        x.push_str(&format!(
-            "    <link rel=\"related\" type=\"text/html\" href=\"{}\" title=\"{title}\"/>\n",
-            esc(&href)
-        ));
-    }
-    for t in &s.tags {
-        x.push_str(&format!(
-            "    <category term=\"{}\" scheme=\"urn:ketlit:tags\"/>\n",
-            esc(t)
-        ));
-    }
-    if let Some(a) = &d.abstract_ {
-        x.push_str(&format!(
-            "    <summary type=\"text\">{}</summary>\n",
-            esc(a)
-        ));
-    }
-    // Atom needs content when there is no alternate link.
-    if alternate.is_none() {
-        let about = s.journal.clone().unwrap_or_else(|| s.title.clone());
-        x.push_str(&format!(
-            "    <content type=\"text\">{}</content>\n",
-            esc(&about)
-        ));
-    }
-    x.push_str("  </entry>\n");
+    related
 }

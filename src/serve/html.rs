@@ -1,8 +1,14 @@
 //! The HTML overview at `/`: latest entries, tag filter links, and an inline-SVG chart
-//! of papers per month by condition. Server-rendered, no JavaScript.
+//! of papers per month by condition. Server-rendered, no JavaScript, one inline style
+//! sheet (allowed by its hash in the Content-Security-Policy, see [`style_hash`]), and
+//! links to a work only when they are http(s).
 
-use super::atom::esc;
+use std::sync::LazyLock;
+
+use sha2::Digest;
+
 use crate::cli::stats::{CONDITIONS, condition_grid};
+use crate::export::link::work_link;
 use crate::store::{Counts, EntryDetail};
 
 /// One colour per condition, in `CONDITIONS` order (Okabe–Ito, readable for colour-blind users).
@@ -35,7 +41,9 @@ pub fn page(p: &Page) -> String {
         esc(&title),
         esc(&feed)
     ));
-    h.push_str(STYLE);
+    h.push_str("<style>");
+    h.push_str(&STYLE);
+    h.push_str("</style>\n");
     h.push_str("</head>\n<body>\n");
     h.push_str(&format!(
         "<header><h1>{}</h1><p>{} entries stored · <a href=\"{}\">Atom feed of this page</a></p></header>\n",
@@ -129,8 +137,8 @@ fn chart(h: &mut String, p: &Page) {
     h.push_str("</svg>\n<p class=\"legend\">");
     for (j, (tag, _)) in CONDITIONS.iter().enumerate() {
         h.push_str(&format!(
-            "<span><i style=\"background:{}\"></i>{}</span> ",
-            COLOURS[j % COLOURS.len()],
+            "<span><i class=\"c{}\"></i>{}</span> ",
+            j % COLOURS.len(),
             esc(tag)
         ));
     }
@@ -139,10 +147,7 @@ fn chart(h: &mut String, p: &Page) {
 
 fn entry(h: &mut String, d: &EntryDetail) {
     let s = &d.summary;
-    let href = s
-        .link
-        .clone()
-        .or_else(|| s.doi.as_ref().map(|x| format!("https://doi.org/{x}")));
+    let href = work_link(s.link.as_deref(), s.doi.as_deref());
     h.push_str("<li>");
     match href {
         Some(u) => h.push_str(&format!(
@@ -203,7 +208,50 @@ fn url_query(s: &str) -> String {
     esc(&url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>())
 }
 
-const STYLE: &str = "<style>
+/// The page's style sheet: the rules below and a background class per chart colour
+/// (a `style` attribute would need `'unsafe-inline'`).
+static STYLE: LazyLock<String> = LazyLock::new(|| {
+    let mut css = String::from(RULES);
+    for (j, c) in COLOURS.iter().enumerate() {
+        css.push_str(&format!(".c{j}{{background:{c}}}"));
+    }
+    css.push('\n');
+    css
+});
+
+/// `'sha256-…'`: the CSP source that allows exactly [`STYLE`].
+pub fn style_hash() -> &'static str {
+    static HASH: LazyLock<String> = LazyLock::new(|| {
+        use base64::Engine;
+        let digest = sha2::Sha256::digest(STYLE.as_bytes());
+        format!(
+            "'sha256-{}'",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        )
+    });
+    &HASH
+}
+
+/// Escapes text for HTML content and attributes, dropping characters XML 1.0 forbids
+/// (stray control bytes from a feed).
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const RULES: &str = "
 body{font:15px/1.45 system-ui,sans-serif;max-width:1150px;margin:1em auto;padding:0 1em;color:#222}
 h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.15em;margin-top:1.4em}
 nav.tags a{margin-right:.1em}nav.tags a.on{font-weight:bold}nav.tags a.feed{color:#c60;text-decoration:none}
@@ -211,5 +259,4 @@ nav.tags a{margin-right:.1em}nav.tags a.on{font-weight:bold}nav.tags a.feed{colo
 .etags a{font-size:.8em;background:#eef;border-radius:3px;padding:0 .3em;margin-right:.2em;text-decoration:none}
 svg.chart .axis,svg.chart .month{font-size:10px;fill:#555}
 .note{color:#555;font-size:.9em;margin:0}.legend span{margin-right:1em;font-size:.9em}.legend i{display:inline-block;width:.8em;height:.8em;margin-right:.3em}
-</style>
 ";

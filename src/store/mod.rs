@@ -85,13 +85,9 @@ const GROUP_MAX_WRITES: usize = 64;
 /// The savepoint each write in a shared transaction runs under.
 const WRITE_SAVEPOINT: &str = "ketlit_write";
 
-/// The page size of a new database, in bytes (SQLite's default is 4096). A work's row
-/// is some 2 KB, mostly its abstract: with 4 KB pages a cold pass of 45,000 works
-/// wrote about 28,000 pages to the log and as many again into the database, two
-/// system calls a page to the log, and the writes themselves were a tenth of the
-/// pass on a VM whose disk writes take CPU from the guest. 16 KB pages: cold pass
-/// 3.61 s to 3.27 s (CPU 5.81 to 5.40 s), the file 8% smaller; 8 KB gave 3.44 s,
-/// 32 KB no more than 16 KB and 5 MiB more memory.
+/// The page size of a new database, in bytes (SQLite's default is 4096): a work's
+/// row is some 2 KB, and larger pages mean far fewer pages written per pass
+/// (docs/performance.md).
 const PAGE_SIZE: i64 = 16384;
 
 impl Store {
@@ -305,9 +301,8 @@ impl Store {
     /// Whether SQLite checks foreign keys on this connection (on by default). The
     /// pipeline's writer turns them off: ingest only ever points a row at a work or
     /// feed it has just found or written, and removes what pointed at a work it
-    /// merges away itself, so the checks (a seek in the parent table for every
-    /// sighting and tag row written, some 250,000 in a large pass) proved nothing and
-    /// cost 0.2 s of CPU in a cold pass. Other connections keep them.
+    /// merges away itself, so the checks prove nothing there and cost CPU
+    /// (docs/performance.md). Other connections keep them.
     pub fn set_key_checks(&mut self, on: bool) -> Result<()> {
         self.commit_group()?;
         self.conn
@@ -406,10 +401,9 @@ impl Store {
         done.map_err(|e| self.index_err(e))
     }
 
-    /// Small page caches, for a process that runs one query and exits. Such a query
-    /// reads each page once, and every page of cache memory it first touches costs a
-    /// page fault, dearer than the read: on 1,000,000 entries, caches of 2 MB (the
-    /// default) made a `search` 3 ms slower than these.
+    /// Small page caches, for a process that runs one query and exits: it reads each
+    /// page once, and each cache page it first touches costs a page fault, dearer
+    /// than the read (docs/performance.md).
     pub fn one_query(&self) -> Result<()> {
         self.attach_index()?;
         self.conn

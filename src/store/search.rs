@@ -38,17 +38,13 @@ pub(super) const SCHEMA: &str = "search";
 pub(super) const STEP_ROWS: usize = 20_000;
 
 /// The index thread waits for this many changes before indexing them, and a drain
-/// (the end of a pass) indexes whatever waits, alone on a core while the pass waits.
-/// Each step writes FTS5 segments that are merged later: with FTS5's default merging
-/// (see [`AUTOMERGE`]) steps of 5,000 rows cost half a second more CPU in a cold pass
-/// than steps of 20,000; with less eager merging, steps of 6,000 cost no more, and
-/// the end of the pass, waiting for the last step, went from 0.46 to 0.29 s (median
-/// of seven rounds side by side, cold pass 3.08 to 3.01 s).
+/// (the end of a pass) indexes whatever waits, alone on a core while the pass waits:
+/// small steps shorten that wait, and with [`AUTOMERGE`] they cost no more CPU
+/// (docs/performance.md).
 const THREAD_MIN_ROWS: u64 = 6_000;
 
 /// How many segments of one size FTS5 lets pile up before merging them (its default
-/// is 4). Searches on 1,000,000 entries indexed per write, as a daemon does, take the
-/// same time either way (p50 within 0.4 ms for each benchmark query).
+/// is 4): less merging during a pass, and searches as fast (docs/performance.md).
 const AUTOMERGE: i64 = 8;
 
 /// How often the idle index thread looks for work nobody told it about: a database

@@ -65,9 +65,16 @@ impl Scores {
 /// Whether an ambiguous phrase (an abbreviation like OCD or SAD) has the sense its rule wants:
 /// some `doc_any` phrase appears somewhere in the entry and no `doc_none` phrase does.
 pub fn sense_ok(concept: &Concept, fields: &[&FieldText]) -> bool {
+    doc_ok(&concept.doc_any, &concept.doc_none, fields)
+}
+
+/// Some `any` sequence occurs in the entry (or `any` is empty) and no `none` sequence does.
+pub fn doc_ok(any: &[Vec<u32>], none: &[Vec<u32>], fields: &[&FieldText]) -> bool {
+    if any.is_empty() && none.is_empty() {
+        return true;
+    }
     let present = |seq: &Vec<u32>| fields.iter().any(|ft| contains(&ft.toks, seq));
-    (concept.doc_any.is_empty() || concept.doc_any.iter().any(present))
-        && !concept.doc_none.iter().any(present)
+    (any.is_empty() || any.iter().any(present)) && !none.iter().any(present)
 }
 
 fn contains(toks: &[Tok], seq: &[u32]) -> bool {

@@ -9,8 +9,11 @@ mod conditions;
 mod context;
 mod drugs;
 mod rules;
+mod schema;
 mod text;
+mod trie;
 mod types;
+mod validate;
 
 #[cfg(test)]
 mod tests;
@@ -84,11 +87,13 @@ struct Part {
 }
 
 impl Part {
-    fn found(&self) -> context::Found<'_> {
+    fn found<'a>(&'a self, doc: &'a context::Doc<'a>) -> context::Found<'a> {
         context::Found {
             ft: &self.ft,
             hits: &self.hits,
             cues: &self.cues,
+            field: self.field.bit(),
+            doc,
         }
     }
 }
@@ -98,6 +103,8 @@ impl Part {
 struct Scratch {
     parts: Vec<Part>,
     aliases: Vec<(Vec<u8>, Out)>,
+    /// Per cue: whether its `doc_any`/`doc_none` hold in this entry (worked out when needed).
+    doc_cache: Vec<std::cell::Cell<u8>>,
 }
 
 thread_local! {
@@ -112,8 +119,62 @@ fn classify(c: &Compiled, input: &TagInput) -> Classification {
     })
 }
 
+/// What the matches of one entry add up to.
+struct Tally {
+    scores: Scores,
+    /// Animal-work cues and human-participant cues seen.
+    animal: u32,
+    human: u32,
+}
+
 fn classify_with(c: &Compiled, input: &TagInput, s: &mut Scratch) -> Classification {
-    let Scratch { parts, aliases } = s;
+    let Scratch {
+        parts,
+        aliases,
+        doc_cache,
+    } = s;
+    let used = tokenize_parts(c, input, parts);
+    let parts = &mut parts[..used];
+    aliases.clear();
+    for p in parts.iter_mut() {
+        scan(c, p, aliases);
+        p.cues.clear();
+        p.cues.extend(
+            (0..p.hits.len() as u32).filter(|&k| matches!(p.hits[k as usize].out, Out::Cue(_))),
+        );
+    }
+    doc_cache.clear();
+    doc_cache.resize(c.cues.len(), std::cell::Cell::new(context::UNDECIDED));
+    let fts: Vec<&FieldText> = parts.iter().map(|p| &p.ft).collect();
+    let doc = context::Doc {
+        fields: &fts,
+        cache: doc_cache,
+    };
+    // A source that states publication types (PubMed, Europe PMC) decides the study types.
+    let stated = c.publication_types_decide && !input.publication_types.is_empty();
+    let mut tally = Tally {
+        scores: Scores::new(c.tags.len()),
+        animal: 0,
+        human: 0,
+    };
+    for p in parts.iter() {
+        score_text(c, p, &doc, stated, &mut tally);
+    }
+    score_lists(c, input, &mut tally);
+    let Tally {
+        mut scores,
+        animal,
+        human,
+    } = tally;
+    let animal_only = animal > 0 && human == 0;
+    let mut set = conditions::decide(c, &mut scores, animal_only);
+    let (relevant, rel_loc) = drugs::relevance(c, &scores, &set);
+    drugs::enforce(c, relevant, &mut set);
+    verdict(c, input, &scores, &set, relevant, rel_loc)
+}
+
+/// Tokenises the entry's fields into `parts` (reusing their buffers); returns how many.
+fn tokenize_parts(c: &Compiled, input: &TagInput, parts: &mut Vec<Part>) -> usize {
     let mut used = 0;
     let mut add = |field: FieldKind, item: usize, text: &str| {
         if used == parts.len() {
@@ -142,134 +203,123 @@ fn classify_with(c: &Compiled, input: &TagInput, s: &mut Scratch) -> Classificat
     for (i, k) in input.conditions.iter().enumerate() {
         add(FieldKind::Conditions, i, k);
     }
-    let parts = &mut parts[..used];
+    used
+}
 
-    aliases.clear();
-    for p in parts.iter_mut() {
-        scan(c, p, aliases);
-        p.cues.clear();
-        p.cues.extend(
-            (0..p.hits.len() as u32).filter(|&k| matches!(p.hits[k as usize].out, Out::Cue(_))),
-        );
-    }
-
-    let mut scores = Scores::new(c.tags.len());
-    let mut animal = 0u32;
-    let mut human = 0u32;
-    let fts: Vec<&FieldText> = parts.iter().map(|p| &p.ft).collect();
-    for p in parts.iter() {
-        let fw = c.field_weight[p.field as usize];
-        for h in &p.hits {
-            match h.out {
-                Out::Cue(qi) => match c.cues[qi as usize].effect {
-                    rules::Effect::Animal => animal += 1,
-                    rules::Effect::Human => {
-                        let w = context::worth(c, p.found(), h, Class::Condition, &[], fw);
-                        if w >= 0.5 {
-                            human += 1;
-                        }
+/// Adds what the phrases and cues found in one part are worth. With `stated` publication
+/// types, the text sets no study types.
+fn score_text(c: &Compiled, p: &Part, doc: &context::Doc, stated: bool, tally: &mut Tally) {
+    let fw = c.field_weight[p.field as usize];
+    for h in &p.hits {
+        match h.out {
+            Out::Cue(qi) => match c.cues[qi as usize].effect {
+                rules::Effect::Animal => tally.animal += 1,
+                rules::Effect::Human => {
+                    let w = context::worth(c, p.found(doc), h, Class::Condition, &[], fw);
+                    if w >= 0.5 {
+                        tally.human += 1;
                     }
-                    _ => {}
-                },
-                Out::Concept(ci) => {
-                    let concept = &c.concepts[ci as usize];
-                    if concept.tags.is_empty() || !conditions::sense_ok(concept, &fts) {
+                }
+                _ => {}
+            },
+            Out::Concept(ci) => {
+                let concept = &c.concepts[ci as usize];
+                if concept.tags.is_empty() || !conditions::sense_ok(concept, doc.fields) {
+                    continue;
+                }
+                let loc = Loc {
+                    field: p.field,
+                    item: p.item,
+                    start: p.ft.toks[h.start as usize].start as usize,
+                    end: p.ft.toks[(h.end - 1) as usize].end as usize,
+                };
+                // A phrase may set tags of several classes ("ketamine misuse" is both
+                // substance-use and drug:ketamine); each class reads its own cues.
+                let mut done: [Option<f32>; 3] = [None; 3];
+                for &t in &concept.tags {
+                    let class = c.tags[t as usize].class;
+                    if stated && class == Class::Type {
                         continue;
                     }
-                    let loc = Loc {
-                        field: p.field,
-                        item: p.item,
-                        start: p.ft.toks[h.start as usize].start as usize,
-                        end: p.ft.toks[(h.end - 1) as usize].end as usize,
+                    let slot = match class {
+                        Class::Condition => 0,
+                        Class::Drug => 1,
+                        Class::Type => 2,
                     };
-                    // A phrase may set tags of several classes ("ketamine misuse" is both
-                    // substance-use and drug:ketamine); each class reads its own cues.
-                    let mut done: [Option<f32>; 3] = [None; 3];
-                    for &t in &concept.tags {
-                        let class = c.tags[t as usize].class;
-                        let slot = match class {
-                            Class::Condition => 0,
-                            Class::Drug => 1,
-                            _ => 2,
-                        };
-                        let w = *done[slot].get_or_insert_with(|| {
-                            context::worth(
-                                c,
-                                p.found(),
-                                h,
-                                class,
-                                &concept.tags,
-                                fw * concept.weight,
-                            )
-                        });
-                        if w > 0.0 {
-                            scores.add(t, w, loc);
-                        }
+                    let w = *done[slot].get_or_insert_with(|| {
+                        let base = fw * concept.weight;
+                        context::worth(c, p.found(doc), h, class, &concept.tags, base)
+                    });
+                    if w > 0.0 {
+                        tally.scores.add(t, w, loc);
                     }
                 }
             }
         }
     }
+}
+
+/// Adds what the list fields say: registry conditions, MeSH headings, publication types.
+fn score_lists(c: &Compiled, input: &TagInput, tally: &mut Tally) {
     // ClinicalTrials.gov conditions describe human participants.
     if !input.conditions.is_empty() {
-        human += 1;
+        tally.human += 1;
     }
     // Registry conditions are often MeSH terms ("Depressive Disorder, Treatment-Resistant").
+    let w = c.field_weight[FieldKind::Conditions as usize];
     for (i, cond) in input.conditions.iter().enumerate() {
-        let key = rules::heading_key(cond);
-        for o in c.mesh.get(&key).into_iter().flatten() {
+        for o in c.mesh.get(&rules::heading_key(cond)).into_iter().flatten() {
             if let MeshOut::Tag(t) = *o {
-                let w = c.field_weight[FieldKind::Conditions as usize];
-                scores.add(t, w, whole(FieldKind::Conditions, i, cond));
+                tally
+                    .scores
+                    .add(t, w, whole(FieldKind::Conditions, i, cond));
             }
         }
     }
+    let w = c.field_weight[FieldKind::Mesh as usize];
     for (i, m) in input.mesh.iter().enumerate() {
-        let key = rules::heading_key(m);
-        let Some(outs) = c.mesh.get(&key) else {
-            continue;
-        };
-        for o in outs {
+        for o in c.mesh.get(&rules::heading_key(m)).into_iter().flatten() {
             match *o {
-                MeshOut::Animal => animal += 1,
-                MeshOut::Human => human += 1,
-                MeshOut::Tag(t) => scores.add(
-                    t,
-                    c.field_weight[FieldKind::Mesh as usize],
-                    whole(FieldKind::Mesh, i, m),
-                ),
+                MeshOut::Animal => tally.animal += 1,
+                MeshOut::Human => tally.human += 1,
+                MeshOut::Tag(t) => tally.scores.add(t, w, whole(FieldKind::Mesh, i, m)),
             }
         }
     }
+    let w = c.field_weight[FieldKind::PublicationTypes as usize];
     for (i, pt) in input.publication_types.iter().enumerate() {
-        let key = rules::heading_key(pt);
-        if let Some(tags) = c.pubtypes.get(&key) {
-            for &t in tags {
-                scores.add(
-                    t,
-                    c.field_weight[FieldKind::PublicationTypes as usize],
-                    whole(FieldKind::PublicationTypes, i, pt),
-                );
-            }
+        for &t in c
+            .pubtypes
+            .get(&rules::heading_key(pt))
+            .into_iter()
+            .flatten()
+        {
+            let loc = whole(FieldKind::PublicationTypes, i, pt);
+            tally.scores.add(t, w, loc);
         }
     }
+}
 
-    let animal_only = animal > 0 && human == 0;
-    let mut set = conditions::decide(c, &mut scores, animal_only);
-    let (relevant, rel_loc) = drugs::relevance(c, &scores, &set);
-    drugs::enforce(c, relevant, &mut set);
-
+/// The tags that hold, conditions first, each with its strongest evidence.
+fn verdict(
+    c: &Compiled,
+    input: &TagInput,
+    scores: &Scores,
+    set: &[bool],
+    relevant: bool,
+    rel_loc: Option<Loc>,
+) -> Classification {
     let text_of = |loc: &Loc| -> &str {
+        fn item(list: &[String], i: usize) -> &str {
+            list.get(i).map_or("", |s| s.as_str())
+        }
         match loc.field {
             FieldKind::Title => input.title,
             FieldKind::Abstract => input.abstract_,
-            FieldKind::Mesh => input.mesh.get(loc.item).map_or("", |s| s.as_str()),
-            FieldKind::Keywords => input.keywords.get(loc.item).map_or("", |s| s.as_str()),
-            FieldKind::PublicationTypes => input
-                .publication_types
-                .get(loc.item)
-                .map_or("", |s| s.as_str()),
-            FieldKind::Conditions => input.conditions.get(loc.item).map_or("", |s| s.as_str()),
+            FieldKind::Mesh => item(input.mesh, loc.item),
+            FieldKind::Keywords => item(input.keywords, loc.item),
+            FieldKind::PublicationTypes => item(input.publication_types, loc.item),
+            FieldKind::Conditions => item(input.conditions, loc.item),
         }
     };
     let evidence = |loc: &Loc| Evidence {
@@ -319,7 +369,7 @@ fn scan(c: &Compiled, p: &mut Part, aliases: &mut Vec<(Vec<u8>, Out)>) {
     let field_bit = p.field.bit();
     let ok = |o: u32, s: usize, e: usize| -> bool {
         match c.outs[o as usize] {
-            Out::Cue(_) => true,
+            Out::Cue(qi) => c.cues[qi as usize].fields & field_bit != 0,
             Out::Concept(ci) => {
                 let k = &c.concepts[ci as usize];
                 k.fields & field_bit != 0 && (!k.upper || toks[s..e].iter().all(|t| t.upper))

@@ -1,148 +1,18 @@
-//! Loading, validating, merging (override/extend/disable by id) and compiling the TOML rules.
+//! Compiling merged rules into the evaluator's tables (token trie, cues, tag relations,
+//! MeSH and publication-type maps).
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
+pub use super::schema::{RuleFile, merge};
+pub use super::validate::{expand, parse};
 
 use super::text::{ANY, FxMap, Lexicon, NUM, Trie, Word, words};
-use super::types::{CONDITION_TAGS, FieldKind, RulesError};
+use super::types::{CONDITION_TAGS, FieldKind};
 
 /// Bumped when the meaning of a rule file changes, so stored tags are re-derived.
-const ENGINE_VERSION: u32 = 1;
+const ENGINE_VERSION: u32 = 2;
 /// A window this wide reaches the edges of the sentence and ignores clause breaks.
 pub const SENTENCE: u32 = 255;
 /// How many spelled-out variants one phrase may expand to; guards against `{a|b}` blow-ups.
-const MAX_VARIANTS: usize = 4096;
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RuleFile {
-    #[serde(default)]
-    pub settings: Settings,
-    #[serde(default)]
-    pub normalise: BTreeMap<String, String>,
-    #[serde(default)]
-    pub section: Vec<SectionRule>,
-    #[serde(default)]
-    pub tag: Vec<TagRule>,
-    #[serde(default)]
-    pub phrase: Vec<PhraseRule>,
-    #[serde(default)]
-    pub context: Vec<ContextRule>,
-    #[serde(default)]
-    pub mesh: Vec<MeshRule>,
-    #[serde(default)]
-    pub pubtype: Vec<PubtypeRule>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Settings {
-    pub threshold: Option<f32>,
-    pub clause_breaks: Option<Vec<String>>,
-    pub field_weight: Option<BTreeMap<String, f32>>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SectionRule {
-    pub id: String,
-    #[serde(default)]
-    pub labels: Vec<String>,
-    #[serde(default = "one")]
-    pub weight: f32,
-    #[serde(default)]
-    pub disabled: bool,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TagRule {
-    pub id: String,
-    #[serde(default)]
-    pub tag: String,
-    #[serde(default)]
-    pub implies: Vec<String>,
-    #[serde(default)]
-    pub unless: Vec<String>,
-    #[serde(default)]
-    pub disabled: bool,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PhraseRule {
-    pub id: String,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    #[serde(default)]
-    pub phrases: Vec<String>,
-    #[serde(default = "one")]
-    pub weight: f32,
-    #[serde(default)]
-    pub upper: bool,
-    #[serde(default)]
-    pub fields: Vec<String>,
-    #[serde(default)]
-    pub doc_any: Vec<String>,
-    #[serde(default)]
-    pub doc_none: Vec<String>,
-    #[serde(default)]
-    pub disabled: bool,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContextRule {
-    pub id: String,
-    #[serde(default)]
-    pub effect: String,
-    #[serde(default)]
-    pub applies: Vec<String>,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    #[serde(default)]
-    pub before: u32,
-    #[serde(default)]
-    pub after: u32,
-    #[serde(default = "fifth")]
-    pub factor: f32,
-    #[serde(default)]
-    pub phrases: Vec<String>,
-    #[serde(default)]
-    pub disabled: bool,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MeshRule {
-    pub id: String,
-    #[serde(default)]
-    pub headings: Vec<String>,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    #[serde(default)]
-    pub disabled: bool,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PubtypeRule {
-    pub id: String,
-    #[serde(default)]
-    pub types: Vec<String>,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    #[serde(default)]
-    pub disabled: bool,
-}
-
-fn one() -> f32 {
-    1.0
-}
-fn fifth() -> f32 {
-    0.2
-}
+pub(super) const MAX_VARIANTS: usize = 4096;
 
 /// What a tag is about; decides gating (animal work, relevance) and output order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,6 +50,9 @@ pub enum Effect {
     Human,
     /// Claims its words and does nothing else ("with or without" is no negation).
     Claim,
+    /// Marks a sentence as stating this study's aim or design ("we examined"): an opening
+    /// sentence with one is not motivation.
+    Aim,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -206,6 +79,24 @@ pub struct Cue {
     pub before: u32,
     pub after: u32,
     pub factor: f32,
+    pub fields: u8,
+    /// Commas around a match that make it an item of an enumeration (0: a phrase cue).
+    pub list: u32,
+    pub doc_any: Vec<Vec<u32>>,
+    pub doc_none: Vec<Vec<u32>>,
+}
+
+impl Cue {
+    /// Whether the cue acts on a match of `class` setting `tags`.
+    pub fn acts_on(&self, class: Class, tags: &[u16]) -> bool {
+        self.applies & class.bit() != 0
+            && (self.tags.is_empty() || tags.iter().any(|t| self.tags.contains(t)))
+    }
+
+    /// Whether the cue's action depends on what else the entry says.
+    pub fn conditional(&self) -> bool {
+        !(self.doc_any.is_empty() && self.doc_none.is_empty())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -230,228 +121,19 @@ pub struct Compiled {
     pub outs: Vec<Out>,
     pub concepts: Vec<Concept>,
     pub cues: Vec<Cue>,
+    /// The cues that act on enumerations rather than on phrases.
+    pub list_cues: Vec<u32>,
     pub tags: Vec<TagInfo>,
     pub mesh: FxMap<Box<[u8]>, Vec<MeshOut>>,
     pub pubtypes: FxMap<Box<[u8]>, Vec<u16>>,
     pub field_weight: [f32; 6],
     pub threshold: f32,
+    pub publication_types_decide: bool,
+    pub opening_weight: f32,
     pub fingerprint: String,
 }
 
-/// Parses one rule file and checks everything that can be checked without the others.
-pub fn parse(text: &str, origin: &str) -> Result<RuleFile, RulesError> {
-    let file: RuleFile = toml::from_str(text).map_err(|e| {
-        let (line, line_text) = match e.span() {
-            Some(span) => line_at(text, span.start),
-            None => (1, ""),
-        };
-        let message = e.message().trim().replace('\n', " ");
-        let key = line_text
-            .split_once('=')
-            .map(|(k, _)| k.trim().to_string())
-            .filter(|k| !k.is_empty() && !k.starts_with('['))
-            .or_else(|| backticked(&message))
-            .unwrap_or_else(|| line_text.trim().to_string());
-        RulesError {
-            origin: origin.to_string(),
-            line,
-            key,
-            message,
-        }
-    })?;
-    validate(&file, text, origin)?;
-    Ok(file)
-}
-
-fn backticked(msg: &str) -> Option<String> {
-    let a = msg.find('`')?;
-    let b = msg[a + 1..].find('`')?;
-    Some(msg[a + 1..a + 1 + b].to_string())
-}
-
-fn line_at(text: &str, byte: usize) -> (usize, &str) {
-    let byte = byte.min(text.len());
-    let line = text.as_bytes()[..byte]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1;
-    (line, text.lines().nth(line - 1).unwrap_or(""))
-}
-
-/// The line of `key` inside the table whose `id` is `id` (or of the id itself), for errors
-/// found after parsing, when serde's spans are gone.
-fn locate(text: &str, id: &str, key: &str) -> usize {
-    let lines: Vec<&str> = text.lines().collect();
-    let is_id = |l: &str| {
-        l.trim()
-            .strip_prefix("id")
-            .map(str::trim_start)
-            .and_then(|r| r.strip_prefix('='))
-            .is_some_and(|r| r.trim().trim_matches('"') == id)
-    };
-    let Some(at) = lines.iter().position(|l| is_id(l)) else {
-        return 1;
-    };
-    let is_header = |l: &str| l.trim_start().starts_with('[');
-    let mut first = at;
-    while first > 0 && !is_header(lines[first]) {
-        first -= 1;
-    }
-    let mut last = at + 1;
-    while last < lines.len() && !is_header(lines[last]) {
-        last += 1;
-    }
-    (first..last)
-        .find(|&k| {
-            lines[k]
-                .trim_start()
-                .strip_prefix(key)
-                .is_some_and(|r| r.trim_start().starts_with('='))
-        })
-        .map_or(at + 1, |k| k + 1)
-}
-
-fn validate(f: &RuleFile, text: &str, origin: &str) -> Result<(), RulesError> {
-    let err = |id: &str, key: &str, message: String| RulesError {
-        origin: origin.to_string(),
-        line: locate(text, id, key),
-        key: key.to_string(),
-        message,
-    };
-    let mut seen: std::collections::BTreeSet<(&'static str, String)> = Default::default();
-    let mut check_id = |kind: &'static str, id: &str| -> Result<(), RulesError> {
-        if id.trim().is_empty() {
-            return Err(err(
-                id,
-                "id",
-                format!("a [[{kind}]] rule needs a non-empty id"),
-            ));
-        }
-        if !seen.insert((kind, id.to_string())) {
-            return Err(err(id, "id", format!("duplicate [[{kind}]] id `{id}`")));
-        }
-        Ok(())
-    };
-    if let Some(fw) = &f.settings.field_weight {
-        for (k, v) in fw {
-            if FieldKind::from_name(k).is_none() {
-                return Err(RulesError {
-                    origin: origin.to_string(),
-                    line: find_line(text, k),
-                    key: k.clone(),
-                    message: "unknown field; expected title, abstract, mesh, keywords, publication_types or conditions".into(),
-                });
-            }
-            if !v.is_finite() || *v < 0.0 {
-                return Err(RulesError {
-                    origin: origin.to_string(),
-                    line: find_line(text, k),
-                    key: k.clone(),
-                    message: "weight must be a finite number ≥ 0".into(),
-                });
-            }
-        }
-    }
-    for s in &f.section {
-        check_id("section", &s.id)?;
-        if !s.weight.is_finite() || s.weight < 0.0 {
-            return Err(err(
-                &s.id,
-                "weight",
-                "weight must be a finite number ≥ 0".into(),
-            ));
-        }
-    }
-    for t in &f.tag {
-        check_id("tag", &t.id)?;
-        if !t.disabled && t.tag.trim().is_empty() {
-            return Err(err(&t.id, "tag", "missing tag name".into()));
-        }
-    }
-    for p in &f.phrase {
-        check_id("phrase", &p.id)?;
-        if p.disabled {
-            continue;
-        }
-        if p.phrases.is_empty() {
-            return Err(err(&p.id, "phrases", "no phrases given".into()));
-        }
-        for ph in p.phrases.iter().chain(&p.doc_any).chain(&p.doc_none) {
-            check_phrase(ph).map_err(|m| err(&p.id, "phrases", m))?;
-        }
-        if !p.weight.is_finite() || p.weight < 0.0 {
-            return Err(err(
-                &p.id,
-                "weight",
-                "weight must be a finite number ≥ 0".into(),
-            ));
-        }
-        for fname in &p.fields {
-            if FieldKind::from_name(fname).is_none() {
-                return Err(err(&p.id, "fields", format!("unknown field `{fname}`")));
-            }
-        }
-        for t in &p.tags {
-            if t.trim().is_empty() || t.starts_with('@') {
-                return Err(err(&p.id, "tags", format!("invalid tag name `{t}`")));
-            }
-        }
-    }
-    for c in &f.context {
-        check_id("context", &c.id)?;
-        if c.disabled {
-            continue;
-        }
-        if effect(&c.effect).is_none() {
-            return Err(err(
-                &c.id,
-                "effect",
-                format!(
-                    "unknown effect `{}`; expected suppress, demote, affirm, animal, human or claim",
-                    c.effect
-                ),
-            ));
-        }
-        if c.phrases.is_empty() {
-            return Err(err(&c.id, "phrases", "no phrases given".into()));
-        }
-        for ph in &c.phrases {
-            check_phrase(ph).map_err(|m| err(&c.id, "phrases", m))?;
-        }
-        for a in &c.applies {
-            if applies_bit(a).is_none() {
-                return Err(err(
-                    &c.id,
-                    "applies",
-                    format!("unknown class `{a}`; expected conditions, drugs or types"),
-                ));
-            }
-        }
-        if !c.factor.is_finite() || c.factor < 0.0 {
-            return Err(err(
-                &c.id,
-                "factor",
-                "factor must be a finite number ≥ 0".into(),
-            ));
-        }
-    }
-    for m in &f.mesh {
-        check_id("mesh", &m.id)?;
-    }
-    for p in &f.pubtype {
-        check_id("pubtype", &p.id)?;
-    }
-    Ok(())
-}
-
-fn find_line(text: &str, needle: &str) -> usize {
-    text.lines()
-        .position(|l| l.trim_start().starts_with(needle))
-        .map_or(1, |n| n + 1)
-}
-
-fn effect(s: &str) -> Option<Effect> {
+pub(super) fn effect(s: &str) -> Option<Effect> {
     Some(match s {
         "suppress" => Effect::Suppress,
         "demote" => Effect::Demote,
@@ -459,100 +141,18 @@ fn effect(s: &str) -> Option<Effect> {
         "animal" => Effect::Animal,
         "human" => Effect::Human,
         "claim" => Effect::Claim,
+        "aim" => Effect::Aim,
         _ => return None,
     })
 }
 
-fn applies_bit(s: &str) -> Option<u8> {
+pub(super) fn applies_bit(s: &str) -> Option<u8> {
     Some(match s {
         "conditions" => Class::Condition.bit(),
         "drugs" => Class::Drug.bit(),
         "types" => Class::Type.bit(),
         _ => return None,
     })
-}
-
-fn check_phrase(p: &str) -> Result<(), String> {
-    let variants = expand(p)?;
-    for v in &variants {
-        let first = v.split_whitespace().next();
-        match first {
-            None => return Err(format!("phrase `{p}` has an empty variant")),
-            Some("*") => return Err(format!("phrase `{p}` may not start with `*`")),
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// Expands `{a|b|}` alternations (not nested) into every spelled-out variant.
-pub fn expand(p: &str) -> Result<Vec<String>, String> {
-    let mut out = vec![String::new()];
-    let mut rest = p;
-    while let Some(open) = rest.find('{') {
-        let close = rest[open..]
-            .find('}')
-            .map(|c| open + c)
-            .ok_or_else(|| format!("unclosed `{{` in phrase `{p}`"))?;
-        let alts: Vec<&str> = rest[open + 1..close].split('|').collect();
-        if alts.iter().any(|a| a.contains('{')) {
-            return Err(format!("nested `{{` in phrase `{p}`"));
-        }
-        let prefix = &rest[..open];
-        let mut next = Vec::with_capacity(out.len() * alts.len());
-        for o in &out {
-            for a in &alts {
-                next.push(format!("{o}{prefix}{a}"));
-            }
-        }
-        if next.len() > MAX_VARIANTS {
-            return Err(format!(
-                "phrase `{p}` expands to more than {MAX_VARIANTS} variants"
-            ));
-        }
-        out = next;
-        rest = &rest[close + 1..];
-    }
-    if rest.contains('}') {
-        return Err(format!("unmatched `}}` in phrase `{p}`"));
-    }
-    for o in &mut out {
-        o.push_str(rest);
-    }
-    Ok(out)
-}
-
-/// Applies `over` to `base`: a rule with a known id replaces that rule (so `disabled = true`
-/// switches it off), a new id is appended, settings and spellings are overridden key by key.
-pub fn merge(mut base: RuleFile, over: RuleFile) -> RuleFile {
-    fn by_id<T>(base: &mut Vec<T>, over: Vec<T>, id: impl Fn(&T) -> &str) {
-        for r in over {
-            match base.iter().position(|b| id(b) == id(&r)) {
-                Some(i) => base[i] = r,
-                None => base.push(r),
-            }
-        }
-    }
-    if let Some(t) = over.settings.threshold {
-        base.settings.threshold = Some(t);
-    }
-    if let Some(c) = over.settings.clause_breaks {
-        base.settings.clause_breaks = Some(c);
-    }
-    if let Some(fw) = over.settings.field_weight {
-        base.settings
-            .field_weight
-            .get_or_insert_with(BTreeMap::new)
-            .extend(fw);
-    }
-    base.normalise.extend(over.normalise);
-    by_id(&mut base.section, over.section, |r| &r.id);
-    by_id(&mut base.tag, over.tag, |r| &r.id);
-    by_id(&mut base.phrase, over.phrase, |r| &r.id);
-    by_id(&mut base.context, over.context, |r| &r.id);
-    by_id(&mut base.mesh, over.mesh, |r| &r.id);
-    by_id(&mut base.pubtype, over.pubtype, |r| &r.id);
-    base
 }
 
 struct Builder {
@@ -714,29 +314,85 @@ pub fn compile(rules: &RuleFile) -> Compiled {
         b.tags[me as usize].implies.extend(implies);
         b.tags[me as usize].unless.extend(unless);
     }
-
     let mut pending: Vec<(Vec<u32>, Out)> = Vec::new();
+    let concepts = compile_phrases(rules, &mut b, &mut pending);
+    let cues = compile_cues(rules, &mut b, &mut pending);
+    let list_cues = (0..cues.len() as u32)
+        .filter(|&q| cues[q as usize].list > 0)
+        .collect();
+    let clause_break_ids: Vec<u32> = rules
+        .settings
+        .clause_breaks
+        .iter()
+        .flatten()
+        .map(|w| b.tok_id(&Builder::folded_key(w)))
+        .collect();
+    let sections = rules
+        .section
+        .iter()
+        .filter(|s| !s.disabled)
+        .flat_map(|s| s.labels.iter().map(|l| (Builder::folded_key(l), s.weight)))
+        .collect();
+    let mesh = compile_mesh(rules, &mut b);
+    let pubtypes = compile_pubtypes(rules, &mut b);
+
+    let vocab_len = b.next_id as usize;
+    let mut trie = Trie::new(vocab_len);
+    let mut outs: Vec<Out> = Vec::with_capacity(pending.len());
+    for (seq, out) in pending {
+        let oi = outs.len() as u32;
+        outs.push(out);
+        trie.insert(&seq, oi);
+    }
+    let mut clause_breaks = vec![false; vocab_len];
+    for id in clause_break_ids {
+        clause_breaks[id as usize] = true;
+    }
+    let settings = &rules.settings;
+    let mut field_weight = [1.0f32; 6];
+    for (k, v) in settings.field_weight.iter().flatten() {
+        if let Some(f) = FieldKind::from_name(k) {
+            field_weight[f as usize] = *v;
+        }
+    }
+    let canonical = serde_json::to_string(rules).unwrap_or_default();
+    let fingerprint = format!("v{ENGINE_VERSION}-{:016x}", fnv1a(canonical.as_bytes()));
+    Compiled {
+        lex: Lexicon::new(b.vocab, clause_breaks, sections),
+        trie,
+        outs,
+        concepts,
+        cues,
+        list_cues,
+        tags: b.tags,
+        mesh,
+        pubtypes,
+        field_weight,
+        threshold: settings.threshold.unwrap_or(1.0),
+        publication_types_decide: settings.publication_types_decide.unwrap_or(false),
+        opening_weight: settings.opening_weight.unwrap_or(1.0),
+        fingerprint,
+    }
+}
+
+/// The `[[phrase]]` rules as concepts, their phrases queued for the trie.
+fn compile_phrases(
+    rules: &RuleFile,
+    b: &mut Builder,
+    pending: &mut Vec<(Vec<u32>, Out)>,
+) -> Vec<Concept> {
     let mut concepts = Vec::new();
     for p in rules.phrase.iter().filter(|p| !p.disabled) {
         let tags: Vec<u16> = p.tags.iter().map(|t| b.tag_id(t)).collect();
-        let fields = if p.fields.is_empty() {
-            u8::MAX
-        } else {
-            p.fields
-                .iter()
-                .filter_map(|f| FieldKind::from_name(f))
-                .fold(0, |m, f| m | f.bit())
-        };
-        let doc_any = p.doc_any.iter().flat_map(|x| b.sequences(x)).collect();
-        let doc_none = p.doc_none.iter().flat_map(|x| b.sequences(x)).collect();
+        let fields = fields_mask(&p.fields);
         let ci = concepts.len() as u32;
         concepts.push(Concept {
             tags,
             weight: p.weight,
             upper: p.upper,
             fields,
-            doc_any,
-            doc_none,
+            doc_any: p.doc_any.iter().flat_map(|x| b.sequences(x)).collect(),
+            doc_none: p.doc_none.iter().flat_map(|x| b.sequences(x)).collect(),
         });
         for ph in &p.phrases {
             for s in b.sequences(ph) {
@@ -744,6 +400,22 @@ pub fn compile(rules: &RuleFile) -> Compiled {
             }
         }
     }
+    concepts
+}
+
+/// The fields a rule is limited to, as a mask of [`FieldKind::bit`]s (all when none given).
+fn fields_mask(names: &[String]) -> u8 {
+    if names.is_empty() {
+        return u8::MAX;
+    }
+    names
+        .iter()
+        .filter_map(|f| FieldKind::from_name(f))
+        .fold(0, |m, f| m | f.bit())
+}
+
+/// The `[[context]]` rules as cues, their phrases queued for the trie.
+fn compile_cues(rules: &RuleFile, b: &mut Builder, pending: &mut Vec<(Vec<u32>, Out)>) -> Vec<Cue> {
     let mut cues = Vec::new();
     for c in rules.context.iter().filter(|c| !c.disabled) {
         let Some(effect) = effect(&c.effect) else {
@@ -757,15 +429,18 @@ pub fn compile(rules: &RuleFile) -> Compiled {
                 .filter_map(|a| applies_bit(a))
                 .fold(0, |m, x| m | x)
         };
-        let tags = c.tags.iter().map(|t| b.tag_id(t)).collect();
         let qi = cues.len() as u32;
         cues.push(Cue {
             effect,
             applies,
-            tags,
+            tags: c.tags.iter().map(|t| b.tag_id(t)).collect(),
             before: c.before.min(SENTENCE),
             after: c.after.min(SENTENCE),
             factor: c.factor,
+            fields: fields_mask(&c.fields),
+            list: c.list,
+            doc_any: c.doc_any.iter().flat_map(|x| b.sequences(x)).collect(),
+            doc_none: c.doc_none.iter().flat_map(|x| b.sequences(x)).collect(),
         });
         for ph in &c.phrases {
             for s in b.sequences(ph) {
@@ -773,17 +448,11 @@ pub fn compile(rules: &RuleFile) -> Compiled {
             }
         }
     }
-    let mut clause_break_ids = Vec::new();
-    for w in rules.settings.clause_breaks.iter().flatten() {
-        let k = Builder::folded_key(w);
-        clause_break_ids.push(b.tok_id(&k));
-    }
-    let mut sections: FxMap<Box<[u8]>, f32> = FxMap::default();
-    for s in rules.section.iter().filter(|s| !s.disabled) {
-        for l in &s.labels {
-            sections.insert(Builder::folded_key(l), s.weight);
-        }
-    }
+    cues
+}
+
+/// MeSH headings (and registry conditions) by folded key.
+fn compile_mesh(rules: &RuleFile, b: &mut Builder) -> FxMap<Box<[u8]>, Vec<MeshOut>> {
     let mut mesh: FxMap<Box<[u8]>, Vec<MeshOut>> = FxMap::default();
     for m in rules.mesh.iter().filter(|m| !m.disabled) {
         let outs: Vec<MeshOut> = m
@@ -804,6 +473,11 @@ pub fn compile(rules: &RuleFile) -> Compiled {
             }
         }
     }
+    mesh
+}
+
+/// Publication types by folded key.
+fn compile_pubtypes(rules: &RuleFile, b: &mut Builder) -> FxMap<Box<[u8]>, Vec<u16>> {
     let mut pubtypes: FxMap<Box<[u8]>, Vec<u16>> = FxMap::default();
     for p in rules.pubtype.iter().filter(|p| !p.disabled) {
         let tags: Vec<u16> = p.tags.iter().map(|t| b.tag_id(t)).collect();
@@ -816,40 +490,7 @@ pub fn compile(rules: &RuleFile) -> Compiled {
             }
         }
     }
-
-    let vocab_len = b.next_id as usize;
-    let mut trie = Trie::new(vocab_len);
-    let mut outs: Vec<Out> = Vec::with_capacity(pending.len());
-    for (seq, out) in pending {
-        let oi = outs.len() as u32;
-        outs.push(out);
-        trie.insert(&seq, oi);
-    }
-    let mut clause_breaks = vec![false; vocab_len];
-    for id in clause_break_ids {
-        clause_breaks[id as usize] = true;
-    }
-    let mut field_weight = [1.0f32; 6];
-    for (k, v) in rules.settings.field_weight.iter().flatten() {
-        if let Some(f) = FieldKind::from_name(k) {
-            field_weight[f as usize] = *v;
-        }
-    }
-    let canonical = serde_json::to_string(rules).unwrap_or_default();
-    let fingerprint = format!("v{ENGINE_VERSION}-{:016x}", fnv1a(canonical.as_bytes()));
-    Compiled {
-        lex: Lexicon::new(b.vocab, clause_breaks, sections),
-        trie,
-        outs,
-        concepts,
-        cues,
-        tags: b.tags,
-        mesh,
-        pubtypes,
-        field_weight,
-        threshold: rules.settings.threshold.unwrap_or(1.0),
-        fingerprint,
-    }
+    pubtypes
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {

@@ -330,3 +330,252 @@ fn tokeniser_sentences_and_sections() {
     assert!((ft.sents[2].weight - 1.0).abs() < 1e-6);
     assert_eq!(ft.toks[0].id, text::LABEL);
 }
+
+// Error classes seen on real abstracts (issue 24), each pinned with sentences of our own.
+
+fn types(c: &Classification) -> Vec<&str> {
+    c.tags
+        .iter()
+        .filter_map(|t| t.tag.strip_prefix("type:"))
+        .collect()
+}
+
+#[test]
+fn an_opening_motivation_sentence_does_not_set_conditions() {
+    let t = Tagger::builtin();
+    let c = t.classify(&input(
+        "Ketamine and working memory in healthy volunteers",
+        "Ketamine acts within hours in treatment-resistant depression, PTSD and obsessive-compulsive disorder. \
+         Twenty-four healthy volunteers received a single subanaesthetic infusion. \
+         Working memory was tested before and after the infusion.",
+    ));
+    assert!(c.relevant);
+    assert!(c.condition_tags().is_empty(), "{:?}", c.tags);
+    // An opening sentence that states the study's aim names its population.
+    let c = t.classify(&input(
+        "Infusions for veterans",
+        "We enrolled 30 veterans with PTSD to receive six ketamine infusions. \
+         Symptoms fell within a week. Dissociation was brief.",
+    ));
+    assert_eq!(c.condition_tags(), ["ptsd"]);
+}
+
+#[test]
+fn an_unlisted_capitalised_label_ends_the_background_section() {
+    let t = Tagger::builtin();
+    let c = t.classify(&input(
+        "New drugs for alcohol use disorder",
+        "INTRODUCTION: Few medicines help. AREAS COVERED: Compounds discussed include baclofen, \
+         topiramate and ketamine. EXPERT OPINION: Several look promising.",
+    ));
+    assert!(c.relevant, "{:?}", c.tags);
+    assert!(c.condition_tags().contains(&"substance-use"));
+}
+
+#[test]
+fn passing_mentions_do_not_make_an_entry_relevant() {
+    let t = Tagger::builtin();
+    // A drug survey naming ketamine among examples.
+    let c = t.classify(&input(
+        "Festival drug use in 2023",
+        "Respondents reported use of stimulants such as cocaine, MDMA or ketamine. Most used alcohol.",
+    ));
+    assert!(!c.relevant, "{:?}", c.tags);
+    // One item of a survey's list of substances.
+    let c = t.classify(&input(
+        "Substance use among festival-goers",
+        "Past-year use of alcohol, cannabis, cocaine, MDMA, and ketamine was common.",
+    ));
+    assert!(!c.relevant, "{:?}", c.tags);
+    let c = t.classify(&input(
+        "Risky drinking at music festivals",
+        "Risky drinkers reported more use of tobacco, cannabis, cocaine, and ketamine compared with those at lower risk.",
+    ));
+    assert!(!c.relevant, "{:?}", c.tags);
+    // A list of compared arms is studied.
+    let c = t.classify(&input(
+        "Sedation for cardioversion",
+        "Patients were randomized to ketamine, propofol, etomidate, or saline.",
+    ));
+    assert!(c.relevant, "{:?}", c.tags);
+    // Ketamine as the anaesthetic of an animal experiment.
+    let c = t.classify(&input(
+        "Hippocampal recordings after fear learning",
+        "Rats were anesthetized with ketamine before electrodes were implanted. Fear memory was tested.",
+    ));
+    assert!(!c.relevant, "{:?}", c.tags);
+}
+
+#[test]
+fn a_review_whose_scope_lists_ketamine_is_relevant_and_takes_its_conditions() {
+    let t = Tagger::builtin();
+    let c = t.classify(&input(
+        "Fast-acting treatments in psychiatry",
+        "This narrative review covers rapid-acting agents, such as ketamine and esketamine, for \
+         treatment-resistant depression. We summarize dosing and safety.",
+    ));
+    assert!(c.relevant, "{:?}", c.tags);
+    assert_eq!(c.condition_tags(), ["trd", "depression"]);
+    assert!(types(&c).contains(&"review"));
+    // The same list in a primary study stays a passing mention.
+    let c = t.classify(&input(
+        "Psilocybin in treatment-resistant depression",
+        "Agents such as ketamine and esketamine act quickly. Patients received psilocybin.",
+    ));
+    assert!(!c.relevant, "{:?}", c.tags);
+}
+
+#[test]
+fn anxiety_as_an_adverse_event_or_a_covariate_is_not_tagged() {
+    let t = Tagger::builtin();
+    let c = t.classify(&input(
+        "Ketamine for depressive episodes",
+        "METHODS: Adults with major depression were randomised to ketamine or midazolam. \
+         RESULTS: Adverse events included nausea, dizziness and anxiety. \
+         In the risk model, covariates included age, anxiety and prior episodes.",
+    ));
+    assert_eq!(c.condition_tags(), ["depression"]);
+    // Anxiety measured as an outcome still counts.
+    let c = t.classify(&input(
+        "Ketamine before surgery",
+        "Children were randomised to oral ketamine or midazolam. Preoperative anxiety was scored with the mYPAS.",
+    ));
+    assert_eq!(c.condition_tags(), ["anxiety"]);
+}
+
+#[test]
+fn case_reports_and_small_case_series_are_typed_from_the_text() {
+    let t = Tagger::builtin();
+    for abstract_ in [
+        "We describe two cases of refractory catatonia treated with ketamine.",
+        "Five open-label cases of adolescents given intranasal esketamine are described.",
+        "Presentation of 3 cases: each patient received oral ketamine at home.",
+        "A 54-year-old woman with chronic pain received ketamine lozenges.",
+    ] {
+        let c = t.classify(&input("Ketamine at the bedside", abstract_));
+        assert_eq!(types(&c), ["case-report"], "{abstract_}");
+    }
+    // A count inside a trial is not a case report.
+    let c = t.classify(&input(
+        "Ketamine for postoperative pain: a randomized controlled trial",
+        "Two cases of hallucinations occurred in the ketamine arm.",
+    ));
+    assert_eq!(types(&c), ["rct"]);
+}
+
+#[test]
+fn reviews_that_describe_themselves_and_secondary_trial_analyses() {
+    let t = Tagger::builtin();
+    let c = t.classify(&input(
+        "Ketamine and the glutamate hypothesis",
+        "This article briefly reviews how ketamine came to be used for depression. We discuss open questions.",
+    ));
+    assert_eq!(types(&c), ["review"]);
+    for text in [
+        "This is a post hoc analysis of a double-blind trial of esketamine nasal spray in adults with depression.",
+        "In this secondary analysis of the ELEKT-D randomized trial, we compared ketamine and ECT.",
+        "The order of the two infusions was randomized.",
+    ] {
+        let c = t.classify(&input("Ketamine outcomes", text));
+        assert_eq!(types(&c), ["rct"], "{text}");
+    }
+}
+
+#[test]
+fn meta_analysis_is_not_set_by_a_mention() {
+    let t = Tagger::builtin();
+    for text in [
+        "We followed the Preferred Reporting Items for Systematic Reviews and Meta-Analyses. We searched PubMed for trials of ketamine.",
+        "Previous meta-analyses have shown that ketamine acts quickly. We randomized 40 adults to ketamine or saline.",
+        "Summary statistics came from a GWAS meta-analysis of depression; Mendelian randomization tested ketamine's target.",
+        "Owing to heterogeneity, a meta-analysis was not possible. We systematically searched Embase for ketamine trials.",
+    ] {
+        let c = t.classify(&input("Ketamine evidence", text));
+        assert!(
+            !types(&c).contains(&"meta-analysis"),
+            "{text}: {:?}",
+            c.tags
+        );
+    }
+    let c = t.classify(&input(
+        "Ketamine evidence",
+        "We performed a meta-analysis of eight ketamine trials. Data were pooled with a random-effects model.",
+    ));
+    assert!(types(&c).contains(&"meta-analysis"), "{:?}", c.tags);
+}
+
+#[test]
+fn stated_publication_types_decide_the_types() {
+    let t = Tagger::builtin();
+    let text = "We searched PubMed and performed a meta-analysis of ten ketamine trials; patients were randomized to ketamine.";
+    let stated = vec![
+        "Journal Article".to_string(),
+        "Systematic Review".to_string(),
+    ];
+    let c = t.classify(&TagInput {
+        publication_types: &stated,
+        ..input("Ketamine for depression", text)
+    });
+    assert_eq!(types(&c), ["review"]);
+    assert_eq!(c.tags.last().unwrap().evidence.field, "publication_types");
+    let plain = vec!["Journal Article".to_string()];
+    let c = t.classify(&TagInput {
+        publication_types: &plain,
+        ..input("A Mendelian randomization study of ketamine's target", text)
+    });
+    assert!(types(&c).is_empty(), "{:?}", c.tags);
+    // Without stated types the text decides.
+    let c = t.classify(&input("Ketamine for depression", text));
+    assert!(types(&c).contains(&"meta-analysis"));
+    // Europe PMC's own spellings.
+    let epmc = vec!["review-article".to_string()];
+    let c = t.classify(&TagInput {
+        publication_types: &epmc,
+        ..input("Ketamine for depression", "")
+    });
+    assert_eq!(types(&c), ["review"]);
+}
+
+#[test]
+fn context_rules_can_depend_on_the_entry_and_be_limited_to_fields() {
+    let over = r#"
+[[context]]
+id = "user.no-ptsd-in-reviews"
+effect = "suppress"
+fields = ["abstract"]
+before = 255
+after = 255
+phrases = ["veterans"]
+doc_any = ["review"]
+"#;
+    let t = Tagger::builtin().with_overrides(over, "user.toml").unwrap();
+    let study = input("Ketamine trial", "Veterans with PTSD received ketamine.");
+    assert_eq!(t.classify(&study).condition_tags(), ["ptsd"]);
+    let review = input(
+        "Ketamine: a review",
+        "Veterans with PTSD received ketamine in trials.",
+    );
+    assert!(t.classify(&review).condition_tags().is_empty());
+    let title = input("Veterans with PTSD and a review of ketamine", "");
+    assert_eq!(t.classify(&title).condition_tags(), ["ptsd"]);
+
+    let bad =
+        "[[context]]\nid = \"c\"\neffect = \"aim\"\nphrases = [\"we\"]\nfields = [\"body\"]\n";
+    let e = Tagger::from_toml(bad, "u.toml").unwrap_err();
+    assert_eq!((e.line, e.key.as_str()), (5, "fields"), "{e}");
+    let e = Tagger::from_toml("[settings]\nopening_weight = 2.0\n", "u.toml").unwrap_err();
+    assert_eq!((e.line, e.key.as_str()), (2, "opening_weight"), "{e}");
+}
+
+#[test]
+fn ketamine_dependent_effects_are_not_dependence() {
+    let t = Tagger::builtin();
+    let c = t.classify(&input(
+        "Ketamine-dependent changes in cortical connectivity in healthy adults",
+        "",
+    ));
+    assert!(c.relevant);
+    assert!(c.condition_tags().is_empty(), "{:?}", c.tags);
+    let c = t.classify(&input("Cognition in ketamine-dependent users", ""));
+    assert_eq!(c.condition_tags(), ["substance-use"]);
+}

@@ -1,6 +1,6 @@
-//! Tokenising fields into folded word tokens with sentence, clause and section structure, and
-//! matching the compiled phrase trie over them (leftmost-longest).
+//! Tokenising fields into folded word tokens with sentence, clause and section structure.
 
+pub use super::trie::{ANY, NUM, Trie};
 use crate::relevance::text::{ASCII_FOLD, push_folded};
 
 /// Token id for words that no rule mentions.
@@ -33,11 +33,15 @@ pub struct Tok {
     /// Directly preceded by "(" and followed by ")" / ";" / "," (an abbreviation being defined).
     pub paren_before: bool,
     pub paren_after: bool,
+    /// A comma follows (the word ends an item of a list).
+    pub comma_after: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
 pub struct Sent {
     pub weight: f32,
+    /// The first sentence of a text without section labels.
+    pub opening: bool,
 }
 
 /// The word-level view of one field (or one item of a list field).
@@ -368,7 +372,9 @@ fn entity_len(b: &[u8]) -> Option<usize> {
 /// Builds the token view of one field: words looked up in the vocabulary, sentences split at
 /// `. ! ?` before a capital, digit or opening bracket (and at blank lines), and structured-
 /// abstract labels ("OBJECTIVE:", "Design, Setting, and Participants:") turned into sentence
-/// weights for the section they open.
+/// weights for the section they open. In a text of three or more sentences without labels,
+/// the first sentence is marked `opening`: it states the field's motivation as often as the
+/// study ("Ketamine has rapid effects in TRD and PTSD. We studied healthy volunteers...").
 pub fn tokenize(text: &str, lex: &Lexicon, ft: &mut FieldText) {
     ft.toks.clear();
     ft.sents.clear();
@@ -389,19 +395,27 @@ pub fn tokenize(text: &str, lex: &Lexicon, ft: &mut FieldText) {
     let mut sent = 0u32;
     let mut clause = 0u32;
     let mut weight = 1.0f32;
-    ft.sents.push(Sent { weight });
+    let mut labelled = false;
+    ft.sents.push(Sent {
+        weight,
+        opening: false,
+    });
     let mut k = 0;
     while k < ft.toks.len() {
         let opens = ft.toks[k].sent != 0;
         if opens {
             sent += 1;
             clause += 1;
-            ft.sents.push(Sent { weight });
+            ft.sents.push(Sent {
+                weight,
+                opening: false,
+            });
         }
         if (k == 0 || opens)
             && let Some((n, wt)) = section_label(text, ft, k, lex)
         {
             weight = wt;
+            labelled = true;
             ft.sents[sent as usize].weight = wt;
             for t in &mut ft.toks[k..k + n] {
                 t.id = LABEL;
@@ -425,6 +439,9 @@ pub fn tokenize(text: &str, lex: &Lexicon, ft: &mut FieldText) {
         }
         k += 1;
     }
+    if !labelled && ft.sents.len() >= 3 {
+        ft.sents[0].opening = true;
+    }
 }
 
 fn make_tok(w: &Word, id: u32, sent: u32, clause: u32, bytes: &[u8]) -> Tok {
@@ -445,6 +462,7 @@ fn make_tok(w: &Word, id: u32, sent: u32, clause: u32, bytes: &[u8]) -> Tok {
         num: w.num,
         paren_before: w.after_open_paren,
         paren_after: matches!(next, b')' | b';' | b','),
+        comma_after: next == b',',
     }
 }
 
@@ -452,6 +470,10 @@ fn make_tok(w: &Word, id: u32, sent: u32, clause: u32, bytes: &[u8]) -> Tok {
 /// colon, or a capitalised label word run followed by a non-capital word. Returns how many
 /// words it spans and the weight of its section.
 fn section_label(text: &str, ft: &FieldText, at: usize, lex: &Lexicon) -> Option<(usize, f32)> {
+    known_label(text, ft, at, lex).or_else(|| (at > 0).then(|| unknown_label(text, ft, at))?)
+}
+
+fn known_label(text: &str, ft: &FieldText, at: usize, lex: &Lexicon) -> Option<(usize, f32)> {
     let (bytes, ws) = (text.as_bytes(), &ft.toks[at..]);
     if !lex.section_starts.contains(ft.fold_of(ws.first()?)) {
         return None;
@@ -495,153 +517,38 @@ fn section_label(text: &str, ft: &FieldText, at: usize, lex: &Lexicon) -> Option
     None
 }
 
-/// Pattern token matching any one word (`*` in a rule phrase).
-pub const ANY: u32 = u32::MAX - 2;
-/// Pattern token matching any word that starts with a digit (`#` in a rule phrase).
-pub const NUM: u32 = u32::MAX - 3;
-
-#[derive(Debug, Clone, Default)]
-pub struct Node {
-    kids: Vec<(u32, u32)>,
-    any: Option<u32>,
-    num: Option<u32>,
-    pub outs: Vec<u32>,
-}
-
-/// A token trie over every rule phrase. The root is a dense table indexed by token id, so the
-/// common case (a word that starts no phrase) costs one array read.
-#[derive(Debug, Clone, Default)]
-pub struct Trie {
-    root: Vec<u32>,
-    root_num: Option<u32>,
-    pub nodes: Vec<Node>,
-}
-
-impl Trie {
-    pub fn new(vocab_len: usize) -> Trie {
-        Trie {
-            root: vec![NONE; vocab_len],
-            root_num: None,
-            nodes: Vec::new(),
-        }
-    }
-
-    fn new_node(&mut self) -> u32 {
-        self.nodes.push(Node::default());
-        (self.nodes.len() - 1) as u32
-    }
-
-    /// Adds a phrase (`seq` never starts with ANY) ending in output `out`.
-    pub fn insert(&mut self, seq: &[u32], out: u32) {
-        let Some((&first, rest)) = seq.split_first() else {
-            return;
-        };
-        let mut node = if first == NUM {
-            match self.root_num {
-                Some(n) => n,
-                None => {
-                    let n = self.new_node();
-                    self.root_num = Some(n);
-                    n
-                }
-            }
-        } else {
-            let slot = first as usize;
-            if slot >= self.root.len() {
-                self.root.resize(slot + 1, NONE);
-            }
-            if self.root[slot] == NONE {
-                let n = self.new_node();
-                self.root[slot] = n;
-            }
-            self.root[slot]
-        };
-        for &t in rest {
-            let existing = match t {
-                ANY => self.nodes[node as usize].any,
-                NUM => self.nodes[node as usize].num,
-                _ => self.nodes[node as usize]
-                    .kids
-                    .iter()
-                    .find(|(k, _)| *k == t)
-                    .map(|&(_, n)| n),
-            };
-            node = match existing {
-                Some(n) => n,
-                None => {
-                    let n = self.new_node();
-                    let nd = &mut self.nodes[node as usize];
-                    match t {
-                        ANY => nd.any = Some(n),
-                        NUM => nd.num = Some(n),
-                        _ => nd.kids.push((t, n)),
-                    }
-                    n
-                }
-            };
-        }
-        let outs = &mut self.nodes[node as usize].outs;
-        if !outs.contains(&out) {
-            outs.push(out);
-        }
-    }
-
-    /// The longest phrase starting at `toks[at]` within one sentence whose outputs `accept`
-    /// allows: (length in tokens, node).
-    pub fn longest(
-        &self,
-        toks: &[Tok],
-        at: usize,
-        accept: &dyn Fn(&[u32], usize, usize) -> bool,
-    ) -> Option<(usize, u32)> {
-        let t = toks.get(at)?;
-        if t.id == LABEL {
+/// A label the rules do not list ("AREAS COVERED:", "EXPERT OPINION:"): one to four words in
+/// capitals, at least five letters, right before a colon, after the field's first sentence
+/// (so that a title's "PTSD: ..." stays words). Its section reads at full weight: an unknown
+/// label ends the section before it, often BACKGROUND.
+fn unknown_label(text: &str, ft: &FieldText, at: usize) -> Option<(usize, f32)> {
+    let ws = &ft.toks[at..];
+    let mut letters = 0;
+    for n in 1..=ws.len().min(4) {
+        let w = &ws[n - 1];
+        if !w.upper {
             return None;
         }
-        let mut best = None;
-        if let Some(&n) = self.root.get(t.id as usize)
-            && n != NONE
+        if n > 1
+            && !text[ws[n - 2].end as usize..w.start as usize]
+                .trim()
+                .is_empty()
         {
-            self.walk(toks, at, at + 1, n, accept, &mut best);
+            // "METHODS/DESIGN:" and "AREAS COVERED:" but not "TRD, PTSD:".
+            let between = &text[ws[n - 2].end as usize..w.start as usize];
+            if between.trim() != "/" && between.trim() != "&" {
+                return None;
+            }
         }
-        if t.num
-            && let Some(n) = self.root_num
-        {
-            self.walk(toks, at, at + 1, n, accept, &mut best);
-        }
-        best
-    }
-
-    fn walk(
-        &self,
-        toks: &[Tok],
-        at: usize,
-        pos: usize,
-        node: u32,
-        accept: &dyn Fn(&[u32], usize, usize) -> bool,
-        best: &mut Option<(usize, u32)>,
-    ) {
-        let nd = &self.nodes[node as usize];
-        let len = pos - at;
-        if !nd.outs.is_empty() && best.is_none_or(|(l, _)| len > l) && accept(&nd.outs, at, pos) {
-            *best = Some((len, node));
-        }
-        let Some(t) = toks.get(pos) else { return };
-        if t.sent != toks[at].sent || t.id == LABEL {
-            return;
-        }
-        if t.id != UNKNOWN
-            && let Some(&(_, n)) = nd.kids.iter().find(|(k, _)| *k == t.id)
-        {
-            self.walk(toks, at, pos + 1, n, accept, best);
-        }
-        if t.num
-            && let Some(n) = nd.num
-        {
-            self.walk(toks, at, pos + 1, n, accept, best);
-        }
-        if let Some(n) = nd.any {
-            self.walk(toks, at, pos + 1, n, accept, best);
+        letters += (w.fend - w.fstart) as usize;
+        let next = text.as_bytes()[w.end as usize..]
+            .iter()
+            .copied()
+            .find(|b| *b != b' ' && *b != b'\t')
+            .unwrap_or(0);
+        if next == b':' {
+            return (letters >= 5).then_some((n, 1.0));
         }
     }
+    None
 }
