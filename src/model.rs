@@ -136,6 +136,59 @@ pub struct RawEntry {
     pub categories: Vec<String>,
     pub mesh: Vec<String>,
     pub publication_types: Vec<String>,
+    /// Retraction, correction, concern and update notices the record carries, in
+    /// either direction (see [`Notice`]). Left out of JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<Notice>,
+}
+
+/// What a notice says happened to a work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoticeKind {
+    Retracted,
+    PartiallyRetracted,
+    /// An erratum, or corrected and republished.
+    Corrected,
+    ExpressionOfConcern,
+    /// A newer version (PubMed `UpdateIn`/`UpdateOf`, e.g. an updated review).
+    Updated,
+}
+
+impl NoticeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::Retracted => "retracted",
+            NoticeKind::PartiallyRetracted => "partially-retracted",
+            NoticeKind::Corrected => "corrected",
+            NoticeKind::ExpressionOfConcern => "expression-of-concern",
+            NoticeKind::Updated => "updated",
+        }
+    }
+}
+
+/// Which work a notice is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoticeTarget {
+    /// The entry itself (PubMed `RetractionIn`, type "Retracted Publication").
+    This,
+    /// The related work: the entry is the notice (`RetractionOf`, `ErratumFor`).
+    Related,
+}
+
+/// One notice from a record, e.g. PubMed's
+/// `<CommentsCorrections RefType="RetractionIn">` with the notice's PMID.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    pub applies_to: NoticeTarget,
+    /// As the source names it: `RetractionIn`, `Erratum for`, `Retracted Publication`.
+    pub ref_type: String,
+    /// The related work's PMID (the notice's, or the original's).
+    pub pmid: Option<String>,
+    /// The related work's citation as the source gives it (`RefSource`).
+    pub citation: Option<String>,
 }
 
 impl RawEntry {

@@ -68,6 +68,9 @@ fn summary_line(r: &FeedReport) -> String {
             if s.filtered_out > 0 {
                 parts.push(format!("{} filtered out", s.filtered_out));
             }
+            if !s.events.is_empty() {
+                parts.push(format!("{} new status event(s)", s.events.len()));
+            }
             format!("{:<28} {} ({secs:.1} s)", r.feed, parts.join(", "))
         }
         Outcome::NotModified => format!("{:<28} unchanged (not modified) ({secs:.1} s)", r.feed),
@@ -102,6 +105,11 @@ fn pass(ctx: &Ctx, feeds: &[FeedConfig]) -> Result<bool> {
         .count();
     for r in &reports {
         writeln!(std::io::stdout(), "{}", summary_line(r))?;
+        if let Outcome::Stored(s) = &r.outcome {
+            for line in super::changes::event_lines(&s.events) {
+                writeln!(std::io::stdout(), "{line}")?;
+            }
+        }
     }
     let new: usize = reports
         .iter()
@@ -142,18 +150,23 @@ fn backfill_all(ctx: &Ctx, feeds: &[FeedConfig], since: chrono::NaiveDate) -> Re
         }));
         bar.finish_and_clear();
         match result {
-            Ok(p) => writeln!(
-                std::io::stdout(),
-                "{:<28} backfill since {since}: {} new, {} merged into existing works, {} updated, {} unchanged, {} filtered out ({} page(s), {:.1} s)",
-                feed.name,
-                p.stats.new,
-                p.stats.merged,
-                p.stats.updated,
-                p.stats.unchanged,
-                p.stats.filtered_out,
-                p.pages,
-                started.elapsed().as_secs_f64()
-            )?,
+            Ok(p) => {
+                writeln!(
+                    std::io::stdout(),
+                    "{:<28} backfill since {since}: {} new, {} merged into existing works, {} updated, {} unchanged, {} filtered out ({} page(s), {:.1} s)",
+                    feed.name,
+                    p.stats.new,
+                    p.stats.merged,
+                    p.stats.updated,
+                    p.stats.unchanged,
+                    p.stats.filtered_out,
+                    p.pages,
+                    started.elapsed().as_secs_f64()
+                )?;
+                for line in super::changes::event_lines(&p.stats.events) {
+                    writeln!(std::io::stdout(), "{line}")?;
+                }
+            }
             Err(e) => {
                 failed = true;
                 writeln!(

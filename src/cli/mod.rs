@@ -1,6 +1,7 @@
 //! Command-line interface: flags, subcommand dispatch, logging set-up and exit codes
 //! (0 ok, 1 error, 2 some feeds failed).
 
+mod changes;
 mod completions;
 mod export;
 mod feeds;
@@ -74,6 +75,8 @@ pub enum Command {
     Parse(parse::ParseArgs),
     /// Saved entries for reference managers and scripts: RIS, BibTeX, CSL-JSON, CSV, JSON lines
     Export(export::ExportArgs),
+    /// Status events (retractions, corrections, expressions of concern), newest first
+    Changes(changes::ChangesArgs),
     /// Counts by tag, source and month, with a chart of papers per month by condition
     Stats(stats::StatsArgs),
     /// Read-only HTTP: Atom feeds per tag and per query, /healthz, an HTML overview
@@ -102,6 +105,19 @@ pub struct SelectArgs {
     /// Only entries of this type (rct, meta-analysis, review, trial-registration, preprint, case-report)
     #[arg(long = "type", value_name = "TYPE")]
     pub types: Vec<String>,
+    /// Only works whose current status is S: retracted, partially-retracted, corrected, concern, withdrawn, published, results-overdue, results-posted
+    #[arg(long, value_name = "S", value_parser = status_name)]
+    pub status: Option<String>,
+}
+
+/// A `--status` value: one of the statuses of the contract.
+fn status_name(s: &str) -> std::result::Result<String, String> {
+    let names: Vec<&str> = crate::store::STATUSES.iter().map(|(n, _)| *n).collect();
+    if names.contains(&s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("unknown status (one of {})", names.join(", ")))
+    }
 }
 
 impl SelectArgs {
@@ -132,6 +148,7 @@ impl SelectArgs {
             since,
             until,
             limit: (limit > 0).then_some(limit),
+            status: self.status.clone(),
         })
     }
 }
@@ -257,6 +274,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Classify => tagging::classify(cli),
         Command::Export(a) => export::run(cli, a),
         Command::Stats(a) => stats::run(cli, a),
+        Command::Changes(a) => changes::run(cli, a),
         Command::Serve(a) => serve::run(cli, a),
         Command::Completions(a) => completions::completions(a),
         Command::Man => completions::man(),

@@ -70,6 +70,16 @@ pub fn datetime(d: Option<DateTime<Utc>>) -> String {
     )
 }
 
+/// The title a table shows: a retraction or concern first, so it cannot be missed.
+fn status_title(r: &EntrySummary) -> String {
+    match r.status {
+        Some(s @ ("retracted" | "partially-retracted" | "concern")) => {
+            format!("[{}] {}", s.to_uppercase(), r.title)
+        }
+        _ => r.title.clone(),
+    }
+}
+
 /// Writes entries in `format` to stdout.
 pub fn print_entries(rows: &[EntrySummary], format: OutputFormat) -> Result<()> {
     let stdout = std::io::stdout();
@@ -138,7 +148,7 @@ pub fn print_entries(rows: &[EntrySummary], format: OutputFormat) -> Result<()> 
                     r.id,
                     fit(&date(r.published), datew),
                     fit(&r.sources.join(","), srcw),
-                    fit(&r.title, titlew).trim_end()
+                    fit(&status_title(r), titlew).trim_end()
                 )?;
             }
             if rows.is_empty() {

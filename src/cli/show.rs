@@ -81,6 +81,10 @@ fn print_text(d: &EntryDetail, titles: &[String]) -> Result<()> {
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
     let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    if let Some(b) = super::changes::banner(d) {
+        writeln!(o, "{b}")?;
+        writeln!(o)?;
+    }
     writeln!(o, "#{}  {}", s.id, s.title)?;
     writeln!(o)?;
     writeln!(o, "  Published   {}", date(s.published))?;
@@ -149,6 +153,7 @@ fn print_text(d: &EntryDetail, titles: &[String]) -> Result<()> {
             writeln!(o, "    {:<14} #{:<7} {title}", l.rel, l.id)?;
         }
     }
+    super::changes::write_events(&mut o, d)?;
     for (label, list) in [
         ("MeSH", &d.mesh),
         ("Publication types", &d.publication_types),

@@ -44,16 +44,22 @@ fn write_one(r: &Record, out: &mut dyn Write) -> std::io::Result<()> {
     if let Some(d) = &r.date {
         field("date", d.clone())?;
     }
-    match r.kind {
-        WorkKind::Preprint => field("note", "Preprint".into())?,
+    let kind_note = match r.kind {
+        WorkKind::Preprint => Some("Preprint".to_string()),
         WorkKind::TrialRegistration => {
             let n = r.nct_id.as_deref().unwrap_or_default();
-            field(
-                "note",
-                escape(&format!("ClinicalTrials.gov registration {n}")),
-            )?;
+            Some(format!("ClinicalTrials.gov registration {n}"))
         }
-        WorkKind::Article => {}
+        WorkKind::Article => None,
+    };
+    // One note field: a retraction first, then what kind of work it is.
+    let note = match (&r.retraction, kind_note) {
+        (Some(ret), Some(k)) => Some(format!("{ret}. {k}")),
+        (Some(ret), None) => Some(ret.clone()),
+        (None, k) => k,
+    };
+    if let Some(n) = note {
+        field("note", escape(&n))?;
     }
     // DOIs and URLs are verbatim fields: escaping would change them.
     if let Some(d) = &r.doi {

@@ -63,6 +63,22 @@ pub struct Record {
     /// The entry's tags.
     pub keywords: Vec<String>,
     pub sources: Vec<String>,
+    /// For a retracted work, the note RIS `N1` and BibTeX `note` carry.
+    #[serde(skip)]
+    pub retraction: Option<String>,
+}
+
+/// "RETRACTED: " and what the latest retraction event says, for a retracted work.
+fn retraction_note(d: &EntryDetail) -> Option<String> {
+    if d.summary.status != Some("retracted") {
+        return None;
+    }
+    let ev = d.events.iter().find(|e| e.kind == "retracted");
+    Some(match ev.map(|e| (e.detail.as_str(), e.link.as_deref())) {
+        Some((detail, Some(link))) => format!("RETRACTED: {detail} ({link})"),
+        Some((detail, None)) => format!("RETRACTED: {detail}"),
+        None => "RETRACTED".to_string(),
+    })
 }
 
 impl Record {
@@ -94,6 +110,7 @@ impl Record {
             abstract_: d.abstract_.clone().filter(|a| !a.trim().is_empty()),
             keywords: s.tags.clone(),
             sources: s.sources.clone(),
+            retraction: retraction_note(d),
         }
     }
 

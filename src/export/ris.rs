@@ -62,6 +62,9 @@ fn write_one(r: &Record, out: &mut dyn Write) -> std::io::Result<()> {
     if let Some(p) = &r.pmcid {
         line("C2", p)?;
     }
+    if let Some(n) = &r.retraction {
+        line("N1", n)?;
+    }
     if let (Some(n), false) = (&r.nct_id, r.kind == WorkKind::TrialRegistration) {
         line("N1", &format!("ClinicalTrials.gov: {n}"))?;
     }

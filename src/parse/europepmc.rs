@@ -7,13 +7,15 @@
 //!   `journal` is the preprint server (`bookOrReportDetails.publisher`).
 //! - `mesh` marks major topics with a trailing `*`, as the PubMed parser does.
 //! - `published` is `firstPublicationDate`, else `firstIndexDate`.
+//! - `commentCorrectionList` gives `notices` as PubMed's `CommentsCorrections` do.
 //! - Section headings in `abstractText` (`<h4>Objective</h4>`) read "Objective: …".
 
 use serde_json::Value;
 
 use super::json::{items, parse_json, strings_at, text_at, u64_at};
+use super::pubmed::notices;
 use super::{ParseError, finish_entry, non_empty};
-use crate::model::{FeedInfo, Format, ParsedFeed, RawEntry};
+use crate::model::{FeedInfo, Format, Notice, ParsedFeed, RawEntry};
 use crate::normalize::dates::parse_date;
 use crate::normalize::ids::{normalize_doi, normalize_pmcid, normalize_pmid};
 use crate::normalize::text::{clean_inline, html_to_text};
@@ -69,6 +71,30 @@ pub fn parse_page(text: &str, origin: &str) -> Result<EuropePmcPage, ParseError>
         hit_count: u64_at(&doc, "hitCount"),
         next_cursor_mark: text_at(&doc, "nextCursorMark"),
     })
+}
+
+/// `commentCorrectionList` relations (`"type": "Retraction in"`, `"id"` the other
+/// record's PMID when its `source` is `MED`) and a "Retracted Publication" type.
+fn record_notices(r: &Value, types: &[String]) -> Vec<Notice> {
+    let mut out = Vec::new();
+    for c in r
+        .get("commentCorrectionList")
+        .map(|l| items(l, "commentCorrection"))
+        .unwrap_or_default()
+    {
+        let Some(kind) = text_at(c, "type") else {
+            continue;
+        };
+        let pmid = text_at(c, "id").filter(|_| text_at(c, "source").as_deref() == Some("MED"));
+        let citation = text_at(c, "reference").map(|t| clean_inline(&t));
+        if let Some(n) = notices::notice(&kind, pmid.as_deref(), citation) {
+            notices::push(&mut out, n);
+        }
+    }
+    if let Some(n) = notices::from_publication_types(types) {
+        notices::push(&mut out, n);
+    }
+    out
 }
 
 fn entry(r: &Value) -> RawEntry {
@@ -129,6 +155,7 @@ fn entry(r: &Value) -> RawEntry {
         Some(l) => strings_at(l, "pubType"),
         None => strings_at(r, "pubType"),
     };
+    e.notices = record_notices(r, &e.publication_types);
     for h in r
         .get("meshHeadingList")
         .map(|l| items(l, "meshHeading"))
@@ -197,5 +224,54 @@ mod tests {
         assert!(parse("[1]", "t").is_err());
         let err = parse("{\"resultList\": {", "t").unwrap_err();
         assert_eq!(err.line(), Some(1));
+    }
+
+    #[test]
+    fn comment_corrections_become_notices() {
+        use crate::model::{NoticeKind, NoticeTarget};
+        // The real page carries two published errata, each "Erratum for" its article.
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/real/europepmc/search_cancer_core.json"
+        );
+        let feed = parse(&std::fs::read_to_string(path).unwrap(), "t").unwrap();
+        let errata: Vec<&RawEntry> = feed
+            .entries
+            .iter()
+            .filter(|e| !e.notices.is_empty())
+            .collect();
+        assert_eq!(errata.len(), 2);
+        let n = &errata[0].notices[0];
+        assert_eq!(
+            (n.kind, n.applies_to),
+            (NoticeKind::Corrected, NoticeTarget::Related)
+        );
+        assert_eq!(n.ref_type, "Erratum for");
+        assert_eq!(n.pmid.as_deref(), Some("39293462"));
+        assert!(
+            n.citation
+                .as_deref()
+                .unwrap()
+                .starts_with("Lancet. 2024 Sep 28")
+        );
+
+        let json = r#"{"resultList":{"result":[{"id":"1","source":"MED","pmid":"1",
+          "pubTypeList":{"pubType":["Journal Article","Retracted Publication"]},
+          "commentCorrectionList":{"commentCorrection":[
+            {"id":"2","source":"MED","reference":"X. 2025","type":"Retraction in"},
+            {"id":"PPR9","source":"PPR","type":"Comment in"}]}}]}}"#;
+        let e = &parse(json, "t").unwrap().entries[0];
+        let got: Vec<_> = e
+            .notices
+            .iter()
+            .map(|n| (n.kind, n.applies_to, n.pmid.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (NoticeKind::Retracted, NoticeTarget::This, Some("2")),
+                (NoticeKind::Retracted, NoticeTarget::This, None)
+            ]
+        );
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! Conventions (documented for users):
 //! - Identifiers come only from the article's own `MedlineCitation/PMID` and
-//!   `PubmedData/ArticleIdList` (or `BookDocument`'s). `ReferenceList` and
-//!   `CommentsCorrectionsList` list *other* works and are skipped whole.
+//!   `PubmedData/ArticleIdList` (or `BookDocument`'s). `ReferenceList` lists *other*
+//!   works and is skipped whole; of `CommentsCorrectionsList` only the retraction,
+//!   correction, concern and update relations are kept, as `notices` (see [`notices`]).
 //! - `mesh` holds descriptor names; a trailing `*` marks a major topic (the
 //!   descriptor or one of its qualifiers has `MajorTopicYN="Y"`), e.g. `Ketamine*`.
 //! - Keywords go to `categories` verbatim; ClinicalTrials.gov accession numbers
@@ -23,20 +24,12 @@ use crate::normalize::ids::{find_nct_ids, normalize_doi, normalize_pmcid, normal
 use crate::normalize::text::collapse_ws;
 use chrono::{DateTime, NaiveDate, Utc};
 
-/// An esearch answer. Zero hits (with `PhraseNotFound`) is a normal result.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ESearchResult {
-    pub count: u64,
-    pub ret_max: u64,
-    pub ret_start: u64,
-    pub query_key: Option<String>,
-    pub web_env: Option<String>,
-    pub ids: Vec<String>,
-    /// `ErrorList/PhraseNotFound`: terms PubMed did not know; not a failure.
-    pub phrases_not_found: Vec<String>,
-    /// Any other `ErrorList` child or top-level `ERROR`: the search failed.
-    pub errors: Vec<String>,
-}
+mod esearch;
+pub(crate) mod notices;
+
+pub use esearch::{ESearchResult, parse_esearch};
+#[cfg(test)]
+mod tests;
 
 /// What an efetch call returned: articles, or the error document NCBI sends
 /// with HTTP 200 (e.g. an expired `WebEnv`: "Unable to obtain query #1").
@@ -244,7 +237,7 @@ struct Acc {
 fn is_foreign_subtree(name: &str) -> bool {
     matches!(
         name,
-        "ReferenceList" | "CommentsCorrectionsList" | "History" | "OtherAbstract" | "Reference"
+        "ReferenceList" | "History" | "OtherAbstract" | "Reference"
     )
 }
 
@@ -294,7 +287,10 @@ fn take_element(
         parent,
         grand,
     };
-    Ok(take_id(x, acc, s, at)? || take_text(x, acc, s, at)? || take_listed(x, acc, s, at)?)
+    Ok(take_notice(x, acc, s, at)?
+        || take_id(x, acc, s, at)?
+        || take_text(x, acc, s, at)?
+        || take_listed(x, acc, s, at)?)
 }
 
 /// Where an element stands: its name, its parent's and its grandparent's.
@@ -303,6 +299,23 @@ struct Place<'p> {
     name: &'p str,
     parent: &'p str,
     grand: &'p str,
+}
+
+/// Notices: a `CommentsCorrections` relation, read whole so that the other work's
+/// PMID never reaches [`take_id`]. Relations that are no notice are dropped.
+fn take_notice(
+    x: &mut Xml<'_>,
+    acc: &mut Acc,
+    s: &BytesStart<'_>,
+    at: Place<'_>,
+) -> Result<bool, ParseError> {
+    if (at.parent, at.name) != ("CommentsCorrectionsList", "CommentsCorrections") {
+        return Ok(false);
+    }
+    if let Some(n) = notices::read_comments_corrections(x, s)? {
+        notices::push(&mut acc.entry.notices, n);
+    }
+    Ok(true)
 }
 
 /// Identifiers: the PMID, the ArticleIdList, and an ELocationID DOI.
@@ -667,6 +680,9 @@ fn settle(acc: Acc) -> RawEntry {
     e.journal = acc.journal_title.or(acc.journal_iso).or(acc.book_title);
     e.published = acc.article_date.or(acc.pub_date);
     e.summary = non_empty(acc.abstract_parts.join(" "));
+    if let Some(n) = notices::from_publication_types(&e.publication_types) {
+        notices::push(&mut e.notices, n);
+    }
     if let Some(p) = &e.pmid {
         e.guid = Some(format!("pubmed:{p}"));
         e.link = Some(format!("https://pubmed.ncbi.nlm.nih.gov/{p}/"));
@@ -687,184 +703,4 @@ fn settle(acc: Acc) -> RawEntry {
     e.categories.extend(ids.map(|id| format!("nct:{id}")));
     finish_entry(&mut e);
     e
-}
-
-/// Parses an esearch `eSearchResult`.
-pub fn parse_esearch(text: &str, origin: &str) -> Result<ESearchResult, ParseError> {
-    let mut x = Xml::new(text, origin);
-    let mut r = ESearchResult::default();
-    match x.root()?.as_deref() {
-        Some("eSearchResult") => {}
-        Some(other) => {
-            return Err(ParseError::NotAFeed {
-                origin: origin.to_string(),
-                what: format!(
-                    "root element <{}> (expected <eSearchResult>)",
-                    other.trim_end_matches('/')
-                ),
-            });
-        }
-        None => {
-            return Err(ParseError::NotAFeed {
-                origin: origin.to_string(),
-                what: "no root element".into(),
-            });
-        }
-    }
-    let num = |v: &str, what: &str| {
-        v.trim().parse::<u64>().map_err(|_| {
-            ParseError::invalid(origin, format!("esearch <{what}> is not a number: {v:?}"))
-        })
-    };
-    loop {
-        match x.next()? {
-            Event::Start(s) => {
-                let name = s.name().as_ref().to_string();
-                match name.as_str() {
-                    "Count" => r.count = num(&x.text_of(&name)?, "Count")?,
-                    "RetMax" => r.ret_max = num(&x.text_of(&name)?, "RetMax")?,
-                    "RetStart" => r.ret_start = num(&x.text_of(&name)?, "RetStart")?,
-                    "QueryKey" => r.query_key = non_empty(x.text_of(&name)?),
-                    "WebEnv" => r.web_env = non_empty(x.text_of(&name)?),
-                    "IdList" => read_ids(&mut x, &mut r.ids)?,
-                    "ErrorList" => read_error_list(&mut x, &mut r)?,
-                    "ERROR" => {
-                        let v = x.text_of(&name)?;
-                        if !v.is_empty() {
-                            r.errors.push(v);
-                        }
-                    }
-                    _ => x.skip(&s)?,
-                }
-            }
-            Event::End(_) => break,
-            Event::Eof => return Err(x.eof_err("eSearchResult")),
-            _ => {}
-        }
-    }
-    Ok(r)
-}
-
-fn read_ids(x: &mut Xml<'_>, ids: &mut Vec<String>) -> Result<(), ParseError> {
-    loop {
-        match x.next()? {
-            Event::Start(s) => {
-                let v = x.text_of("Id")?;
-                if s.name().as_ref() == "Id"
-                    && let Some(p) = normalize_pmid(&v)
-                {
-                    ids.push(p);
-                }
-            }
-            Event::End(_) => return Ok(()),
-            Event::Eof => return Err(x.eof_err("IdList")),
-            _ => {}
-        }
-    }
-}
-
-fn read_error_list(x: &mut Xml<'_>, r: &mut ESearchResult) -> Result<(), ParseError> {
-    loop {
-        match x.next()? {
-            Event::Start(s) => {
-                let name = s.name().as_ref().to_string();
-                let v = x.text_of(&name)?;
-                match name.as_str() {
-                    // Unknown terms are reported here even when others matched.
-                    "PhraseNotFound" | "FieldNotFound" => r.phrases_not_found.push(v),
-                    _ => r.errors.push(format!("{name}: {v}")),
-                }
-            }
-            Event::End(_) => return Ok(()),
-            Event::Eof => return Err(x.eof_err("ErrorList")),
-            _ => {}
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(s: &str) -> String {
-        medline_date(s).map(|d| d.to_rfc3339()).unwrap_or_default()
-    }
-
-    #[test]
-    fn medline_dates() {
-        assert_eq!(d("2023 Nov-Dec"), "2023-11-01T00:00:00+00:00");
-        assert_eq!(d("1998 Dec-1999 Jan"), "1998-12-01T00:00:00+00:00");
-        assert_eq!(d("2000 Spring"), "2000-03-01T00:00:00+00:00");
-        assert_eq!(d("2019 Jan 15-21"), "2019-01-15T00:00:00+00:00");
-        assert_eq!(d("2000-2001"), "2000-01-01T00:00:00+00:00");
-        assert_eq!(d("Summer"), "");
-    }
-
-    #[test]
-    fn article_fields() {
-        let xml = r#"<?xml version="1.0"?>
-<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID Version="1">123</PMID>
-<DateRevised><Year>2024</Year><Month>02</Month><Day>03</Day></DateRevised>
-<Article><Journal><JournalIssue><PubDate><MedlineDate>2023 Nov-Dec</MedlineDate></PubDate></JournalIssue>
-<ISOAbbreviation>J Test</ISOAbbreviation></Journal>
-<ArticleTitle>Esketamine and CO<sub>2</sub> in <i>vivo</i>&#x2014;a trial</ArticleTitle>
-<Abstract><AbstractText Label="BACKGROUND">Bg text.</AbstractText><AbstractText Label="METHODS">See NCT01234567 and NCT07654321.</AbstractText><CopyrightInformation>(c) X</CopyrightInformation></Abstract>
-<AuthorList><Author ValidYN="Y"><LastName>Doe</LastName><ForeName>Jane Ann</ForeName></Author><Author><CollectiveName>The Group</CollectiveName></Author><Author ValidYN="N"><LastName>Wrong</LastName><Initials>W</Initials></Author></AuthorList>
-<DataBankList><DataBank><DataBankName>ClinicalTrials.gov</DataBankName><AccessionNumberList><AccessionNumber>NCT07654321</AccessionNumber></AccessionNumberList></DataBank></DataBankList>
-<PublicationTypeList><PublicationType>Randomized Controlled Trial</PublicationType></PublicationTypeList>
-</Article>
-<MeshHeadingList><MeshHeading><DescriptorName MajorTopicYN="N">Ketamine</DescriptorName><QualifierName MajorTopicYN="Y">therapeutic use</QualifierName></MeshHeading><MeshHeading><DescriptorName MajorTopicYN="N">Humans</DescriptorName></MeshHeading></MeshHeadingList>
-<CommentsCorrectionsList><CommentsCorrections RefType="Cites"><PMID>999</PMID></CommentsCorrections></CommentsCorrectionsList>
-<KeywordList><Keyword>rapid antidepressant</Keyword></KeywordList>
-</MedlineCitation><PubmedData><ArticleIdList><ArticleId IdType="pubmed">123</ArticleId><ArticleId IdType="doi">10.1000/ABC</ArticleId><ArticleId IdType="pmc">PMC42</ArticleId></ArticleIdList>
-<ReferenceList><Reference><ArticleIdList><ArticleId IdType="doi">10.9/wrong</ArticleId></ArticleIdList></Reference></ReferenceList></PubmedData></PubmedArticle></PubmedArticleSet>"#;
-        let f = parse(xml, "t").unwrap();
-        let e = &f.entries[0];
-        assert_eq!(e.pmid.as_deref(), Some("123"));
-        assert_eq!(e.doi.as_deref(), Some("10.1000/abc"));
-        assert_eq!(e.pmcid.as_deref(), Some("PMC42"));
-        assert_eq!(
-            e.title.as_deref(),
-            Some("Esketamine and CO2 in vivo\u{2014}a trial")
-        );
-        assert_eq!(
-            e.summary.as_deref(),
-            Some("BACKGROUND: Bg text. METHODS: See NCT01234567 and NCT07654321.")
-        );
-        assert_eq!(e.authors, ["Doe JA", "The Group"]);
-        assert_eq!(e.nct_id.as_deref(), Some("NCT07654321"));
-        assert_eq!(e.categories, ["rapid antidepressant", "nct:NCT01234567"]);
-        assert_eq!(e.mesh, ["Ketamine*", "Humans"]);
-        assert_eq!(e.journal.as_deref(), Some("J Test"));
-        assert_eq!(
-            e.published.map(|d| d.to_rfc3339()).as_deref(),
-            Some("2023-11-01T00:00:00+00:00")
-        );
-        assert_eq!(
-            e.updated.map(|d| d.to_rfc3339()).as_deref(),
-            Some("2024-02-03T00:00:00+00:00")
-        );
-        assert_eq!(e.guid.as_deref(), Some("pubmed:123"));
-    }
-
-    #[test]
-    fn efetch_error_document() {
-        let xml = "<eFetchResult>\n\t<ERROR>Unable to obtain query #1</ERROR>\n</eFetchResult>";
-        assert_eq!(
-            parse_efetch(xml, "t").unwrap(),
-            Efetch::Error("Unable to obtain query #1".into())
-        );
-        assert!(
-            parse(xml, "t")
-                .unwrap_err()
-                .to_string()
-                .contains("query #1")
-        );
-    }
-
-    #[test]
-    fn truncated_is_a_syntax_error() {
-        let err = parse("<PubmedArticleSet><PubmedArticle><MedlineCitation>", "t").unwrap_err();
-        assert!(err.line().is_some(), "{err}");
-    }
 }

@@ -144,6 +144,7 @@ impl Store {
                     });
                 }
             }
+            super::events::fill_events(&self.conn, &json, &mut by_id)?;
             Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
         };
         run().map_err(|e| self.err(e))

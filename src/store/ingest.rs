@@ -29,6 +29,9 @@ pub struct IngestStats {
     pub filtered_out: usize,
     /// Sightings stored for the first time (new + merged).
     pub new_sightings: usize,
+    /// Status events stored for the first time (see [`super::events`]).
+    #[serde(skip)]
+    pub events: Vec<super::events::Change>,
 }
 
 /// What the pipeline works out for an entry before the writer sees it, on any core:
@@ -448,6 +451,7 @@ fn merge_works(tx: &Connection, keep: i64, other: i64) -> rusqlite::Result<Field
         "DELETE FROM links WHERE from_id = ?2 OR to_id = ?2 OR (from_id = ?1 AND to_id = ?1)",
     )?
     .execute([keep, other])?;
+    super::events::follow_merge(tx, keep, other)?;
     // Delete first: its identifiers must leave the unique indexes before `keep` takes them.
     tx.execute("DELETE FROM entries WHERE id = ?1", [other])?;
     Ok(theirs)
@@ -623,6 +627,7 @@ pub(super) fn ingest(
         }
     }
     link_works(tx, &touched, links)?;
+    stats.events = super::events::record(tx, feed_id, entries, now)?;
     if let Some(tagger) = tagger {
         to_tag.sort_unstable();
         to_tag.dedup();

@@ -2,6 +2,7 @@
 //! feed state, ingest with cross-feed merging, and the read queries.
 
 mod checkpoint;
+mod events;
 mod export;
 mod feeds;
 mod heartbeat;
@@ -18,6 +19,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
 pub use checkpoint::Checkpointer;
+pub use events::{Change, EVENT_KINDS, STATUSES, StatusEvent, status_of};
 pub use export::{Counts, KeyBasis, last_months};
 pub use feeds::{Backfill, BackfillPage, FeedRow, FeedUpdate, REDIRECTS_TO_MOVE, RunOutcome};
 pub use heartbeat::Heartbeat;

@@ -19,6 +19,8 @@ pub struct Filters {
     pub until: Option<DateTime<Utc>>,
     /// `None`: no limit.
     pub limit: Option<usize>,
+    /// `--status S`: the work's current status (see [`super::STATUSES`]).
+    pub status: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -42,6 +44,8 @@ pub struct EntrySummary {
     pub sources: Vec<String>,
     pub tags: Vec<String>,
     pub links: Vec<Link>,
+    /// The current status (see [`super::STATUSES`]), or None.
+    pub status: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,6 +80,8 @@ pub struct EntryDetail {
     pub publication_types: Vec<String>,
     pub seen_in: Vec<Sighting>,
     pub evidence: Vec<Evidence>,
+    /// Status events, newest first.
+    pub events: Vec<super::StatusEvent>,
 }
 
 pub(super) const SUMMARY_COLUMNS: &str =
@@ -96,6 +102,7 @@ pub(super) fn summary_from_row(r: &Row) -> rusqlite::Result<EntrySummary> {
         sources: Vec::new(),
         tags: Vec::new(),
         links: Vec::new(),
+        status: None,
     })
 }
 
@@ -126,6 +133,7 @@ pub(super) fn detail_from_row(r: &Row) -> rusqlite::Result<EntryDetail> {
         publication_types: json_list(r, 15)?,
         seen_in: Vec::new(),
         evidence: Vec::new(),
+        events: Vec::new(),
     })
 }
 
@@ -145,6 +153,9 @@ pub(super) fn conditions(f: &Filters) -> (String, Vec<Box<dyn ToSql>>) {
                           WHERE s.entry_id = e.id AND fd.name = ?)",
         );
         args.push(Box::new(s.clone()));
+    }
+    if let Some(s) = &f.status {
+        sql.push_str(&super::events::status_condition(s, &mut args));
     }
     if let Some(d) = f.since {
         sql.push_str(" AND e.sort_at >= ?");
@@ -322,6 +333,7 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
+        r.status = self.status_by_id(r.id)?;
         Ok(())
     }
 
@@ -358,6 +370,7 @@ impl Store {
                 })?
                 .collect::<rusqlite::Result<_>>()?;
             d.evidence = super::tagging::decode(&super::tagging::stored(&self.conn, id)?);
+            d.events = self.events_of(id)?;
             Ok(Some(d))
         };
         run().map_err(|e| self.err(e))
