@@ -138,6 +138,56 @@ fn anxiety_wording_classes() {
             "Ketamine and GAD67 in mice",
             "Mice received ketamine; GAD67 expression rose and anxiety-like behaviour fell.",
         ),
+        (
+            &["depression"],
+            "Esketamine in MDD",
+            "Adults with MDD were randomized to esketamine or placebo. Common adverse events (>=5%) included dissociation, nausea and anxiety.",
+        ),
+        (
+            &["depression"],
+            "Ketamine in MDD",
+            "Adults with MDD received ketamine. Anxiety, dizziness and raised blood pressure were mild and resolved within two hours.",
+        ),
+        (
+            &[],
+            "Ketamine and delirium",
+            "Older adults were randomized to ketamine or placebo. In a multivariable model adjusting for depression, anxiety and frailty, ketamine did not reduce delirium.",
+        ),
+        (
+            &[],
+            "Ketamine and chronic pain",
+            "Adults with chronic pain were randomized to ketamine or placebo. Pain fell. Psychiatric comorbidities (anxiety, depression) were recorded at baseline.",
+        ),
+        (
+            &["anxiety"],
+            "Anxiolytic effects of ketamine in healthy volunteers",
+            "Healthy volunteers received ketamine or saline; state anxiety was measured with the STAI.",
+        ),
+        (
+            &["anxiety", "depression"],
+            "Ketamine and mood after surgery",
+            "Patients were randomized to esketamine or saline. Secondary outcomes were anxiety and depression scores (HADS) at day 3.",
+        ),
+        (
+            &["anxiety"],
+            "Ketamine premedication for children",
+            "Children were randomized to intranasal ketamine or saline. Separation anxiety and mask acceptance were scored.",
+        ),
+        (
+            &[],
+            "Ketamine and emergence agitation",
+            "Children were randomized to ketamine or saline. Emergence agitation was the primary outcome. Anxiety of the parents was also recorded.",
+        ),
+        (
+            &["depression"],
+            "Ketamine in depression",
+            "Patients with MDD received ketamine. Anxiety was reported by 4 patients during the infusion.",
+        ),
+        (
+            &["depression"],
+            "Ketamine",
+            "Patients with MDD received ketamine. The infusion was well tolerated; transient dissociation and anxiety occurred.",
+        ),
     ]);
 }
 
@@ -231,6 +281,61 @@ fn substance_use_wording_classes() {
             "Ketamine for pain",
             "Adults were randomized to ketamine or placebo. Opioid use in the first 48 hours was lower with ketamine.",
         ),
+        (
+            &["substance-use"],
+            "Ketamine in alcohol withdrawal",
+            "Patients admitted with severe alcohol withdrawal were given ketamine as an adjunct to benzodiazepines.",
+        ),
+        (
+            &["substance-use"],
+            "Ketamine for alcohol relapse prevention",
+            "Abstinent patients with alcohol dependence were randomized to ketamine or placebo; relapse was lower.",
+        ),
+        (
+            &["substance-use"],
+            "Ketamine users",
+            "We compared cognition in 40 frequent ketamine users and 40 controls.",
+        ),
+        (
+            &["substance-use"],
+            "Ketamine for opioid use disorder",
+            "Adults with OUD were randomized to ketamine during buprenorphine induction.",
+        ),
+        (
+            &["substance-use"],
+            "Smoking cessation and ketamine",
+            "Smokers who wanted to quit were randomized to ketamine or placebo; cigarette use fell.",
+        ),
+        (
+            &[],
+            "Ketamine and opioid-induced hyperalgesia",
+            "Adults on chronic opioid therapy were randomized to ketamine; opioid-induced hyperalgesia fell.",
+        ),
+        (
+            &["depression"],
+            "Esketamine",
+            "Adults with MDD received esketamine. There was no evidence of abuse or misuse; no withdrawal symptoms occurred after discontinuation.",
+        ),
+        (
+            &[],
+            "Ketamine in anesthesia",
+            "Adults were randomized to ketamine or saline during surgery. Patients with a history of drug abuse were not eligible.",
+        ),
+        (
+            &["depression"],
+            "Ketamine for depression",
+            "Patients with MDD received ketamine. The risk of ketamine abuse and dependence should be considered.",
+        ),
+        (
+            &[],
+            "Ketamine for pain",
+            "Adults with chronic pain were randomized to ketamine. Alcohol use and smoking status were recorded as covariates.",
+        ),
+        (
+            &[],
+            "Ketamine sedation",
+            "Children were randomized to ketamine. Opioid requirements after surgery were lower.",
+        ),
     ]);
 }
 
@@ -294,6 +399,26 @@ fn ptsd_wording_classes() {
             "Ketamine in depression",
             "Patients with MDD received ketamine. MADRS fell. Future trials should test ketamine in PTSD.",
         ),
+        (
+            &["ptsd"],
+            "Ketamine for PTSD",
+            "Active-duty service members with posttraumatic stress disorder were randomized to ketamine or placebo. Symptoms were rated with the CAPS-5.",
+        ),
+        (
+            &["ptsd"],
+            "Ketamine in the trauma bay",
+            "Injured patients received ketamine or morphine. Acute stress and later PTSD symptoms were assessed at 6 weeks.",
+        ),
+        (
+            &[],
+            "Ketamine for traumatic brain injury",
+            "Patients with traumatic brain injury were randomized to ketamine or fentanyl for sedation. Intracranial pressure was recorded.",
+        ),
+        (
+            &["depression", "ptsd"],
+            "Ketamine in MDD",
+            "Patients with MDD received ketamine. A history of trauma or PTSD did not predict response.",
+        ),
     ]);
 }
 
@@ -352,6 +477,31 @@ fn suicidality_wording_classes() {
             &["depression"],
             "Ketamine in MDD",
             "Patients with MDD received ketamine. Safety assessments included vital signs and the C-SSRS.",
+        ),
+        (
+            &["suicidality"],
+            "Ketamine in the emergency department",
+            "Patients with acute suicidal ideation were randomized to ketamine or midazolam. The Scale for Suicide Ideation (SSI) fell.",
+        ),
+        (
+            &["suicidality", "depression"],
+            "Ketamine in MDD",
+            "Patients with MDD received ketamine. Suicidal thoughts (MADRS item 10) improved at 24 hours.",
+        ),
+        (
+            &["depression"],
+            "Ketamine in MDD",
+            "Suicide is a leading cause of death. We randomized 40 adults with MDD to ketamine or placebo.",
+        ),
+        (
+            &["depression"],
+            "Ketamine in MDD",
+            "Patients with MDD received ketamine. Patients at imminent risk of suicide were excluded.",
+        ),
+        (
+            &["depression"],
+            "Ketamine in MDD",
+            "Patients with MDD received ketamine. Self-harm without suicidal intent was recorded.",
         ),
     ]);
 }
