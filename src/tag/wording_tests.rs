@@ -566,6 +566,76 @@ fn trd_wording_classes() {
             "Ketamine in MDD",
             "Adults with MDD received ketamine. Patients with TRD were excluded.",
         ),
+        (
+            &["trd", "depression"],
+            "Ketamine in depression",
+            "We enrolled 30 adults with major depression resistant to at least two antidepressants. MADRS fell after ketamine.",
+        ),
+        (
+            &["trd", "depression"],
+            "Ketamine in depression",
+            "Adults with MDD and an inadequate response to >=2 antidepressants in the current episode were randomized to esketamine or quetiapine.",
+        ),
+        (
+            &["trd", "depression"],
+            "Esketamine in depression",
+            "Patients with major depressive disorder who had not responded to at least two oral antidepressants received esketamine nasal spray.",
+        ),
+        (
+            &["trd", "depression"],
+            "Ketamine for refractory major depressive disorder",
+            "Inpatients received six ketamine infusions.",
+        ),
+        (
+            &["trd", "depression"],
+            "Ketamine in treatment-resistant patients",
+            "Depressed patients who were treatment-resistant received ketamine; MADRS fell.",
+        ),
+        (
+            &["trd", "depression"],
+            "Ketamine and ECT",
+            "Patients with treatment resistant MDD were randomized to ketamine or ECT.",
+        ),
+        (
+            &["trd", "depression"],
+            "Esketamine",
+            "Patients with depression who had failed two or more antidepressant medications received esketamine.",
+        ),
+        (
+            &["trd", "depression"],
+            "Ketamine",
+            "Adults with depression that had not responded to two adequate antidepressant trials received ketamine.",
+        ),
+        (
+            &["trd", "depression"],
+            "Ketamine",
+            "Participants had failed to respond to at least two antidepressants of adequate dose and duration.",
+        ),
+        (
+            &["depression"],
+            "Ketamine in MDD",
+            "Adults with MDD who had not responded to one antidepressant received ketamine.",
+        ),
+        (
+            &["depression"],
+            "Ketamine in depression",
+            "Ketamine is effective in treatment-resistant depression. We randomized 50 adults with a first episode of major depression to ketamine or placebo.",
+        ),
+        (
+            &["depression"],
+            "Ketamine in depression",
+            "Patients with MDD received ketamine. Whether ketamine helps patients with TRD remains unclear.",
+        ),
+        (
+            &["depression"],
+            "Ketamine in depression",
+            "Patients with MDD received ketamine. Future studies should enroll patients with TRD.",
+        ),
+        (
+            &["depression"],
+            "Ketamine after psychotherapy",
+            "Antidepressant-naive adults with MDD whose psychotherapy had failed received ketamine. Failed psychotherapy does not establish treatment resistance.",
+        ),
     ]);
 }
 
