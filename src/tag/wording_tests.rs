@@ -188,6 +188,41 @@ fn anxiety_wording_classes() {
             "Ketamine",
             "Patients with MDD received ketamine. The infusion was well tolerated; transient dissociation and anxiety occurred.",
         ),
+        (
+            &["depression"],
+            "Ketamine in MDD",
+            "Adults with MDD received ketamine. Dissociative symptoms and anxiety peaked at 40 minutes and resolved by two hours.",
+        ),
+        (
+            &["depression"],
+            "Esketamine",
+            "Adults with MDD received esketamine. Anxiety and hypertension led to discontinuation in two patients.",
+        ),
+        (
+            &[],
+            "Ketamine and delirium after cardiac surgery",
+            "Older adults were randomized to ketamine or saline. Models controlled for age, anxiety and baseline cognition; delirium did not differ.",
+        ),
+        (
+            &[],
+            "Ketamine and delirium",
+            "Older adults were randomized to ketamine or saline. Preoperative anxiety was independently associated with delirium.",
+        ),
+        (
+            &[],
+            "Ketamine and pain",
+            "Adults were randomized to ketamine or saline. Potential confounders (age, sex, anxiety, depression) were examined.",
+        ),
+        (
+            &["depression"],
+            "Ketamine in depression",
+            "A meta-analysis of trials that excluded patients with anxiety disorders found ketamine effective in MDD. We then randomized adults with MDD to ketamine.",
+        ),
+        (
+            &["anxiety"],
+            "Ketamine and preoperative anxiety",
+            "Adults with high preoperative anxiety (APAIS score of 11 or more) were randomized to esketamine or saline before surgery.",
+        ),
     ]);
 }
 
@@ -336,6 +371,21 @@ fn substance_use_wording_classes() {
             "Ketamine sedation",
             "Children were randomized to ketamine. Opioid requirements after surgery were lower.",
         ),
+        (
+            &["substance-use"],
+            "Problematic ketamine use",
+            "We interviewed 60 adults with problematic ketamine use about bladder symptoms and cravings.",
+        ),
+        (
+            &["substance-use"],
+            "Heavy ketamine users",
+            "Heavy ketamine use was associated with memory impairment in 50 users compared with 50 controls.",
+        ),
+        (
+            &["depression"],
+            "Long-term ketamine treatment",
+            "Patients with MDD received long-term ketamine treatment; MADRS fell.",
+        ),
     ]);
 }
 
@@ -418,6 +468,11 @@ fn ptsd_wording_classes() {
             &["depression", "ptsd"],
             "Ketamine in MDD",
             "Patients with MDD received ketamine. A history of trauma or PTSD did not predict response.",
+        ),
+        (
+            &["ptsd"],
+            "Ketamine after trauma",
+            "Injured adults were randomized to ketamine or morphine. Post-traumatic stress symptoms (PTSS) at three months were the primary outcome; PTSS did not differ.",
         ),
     ]);
 }
