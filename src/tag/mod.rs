@@ -17,6 +17,8 @@ mod validate;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wording_tests;
 
 pub use types::{CONDITION_TAGS, Classification, Evidence, FieldKind, RulesError, Tag, TagInput};
 
