@@ -397,10 +397,7 @@ mod tests {
     fn parse_when_span_too_large_to_multiply_is_an_error() {
         // Found by the dates fuzz target: 7777777777777777777w overflowed the day count.
         let now = Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).unwrap();
-        for s in [
-            "7777777777777777777w",
-            "9223372036854775807y",
-        ] {
+        for s in ["7777777777777777777w", "9223372036854775807y"] {
             let err = parse_when(s, now).unwrap_err();
             assert_eq!(err, format!("{s:?} is too far back"));
             assert!(parse_until(s, now).is_err());
