@@ -85,10 +85,16 @@ fn clean_list(list: &mut Vec<String>) {
         }
     }
     list.retain(|s| !s.trim().is_empty());
+    dedup_in_order(list);
+}
+
+/// Drops repeats from `list`, keeping the first of each, in time linear in its length
+/// (parsers push freely and call this once, rather than scanning on every push).
+pub fn dedup_in_order<T: Eq + std::hash::Hash + Clone>(list: &mut Vec<T>) {
     if list.len() < 2 {
         return;
     }
-    let mut seen: HashSet<String> = HashSet::with_capacity(list.len());
+    let mut seen: HashSet<T> = HashSet::with_capacity(list.len());
     list.retain(|s| seen.insert(s.clone()));
 }
 

@@ -491,7 +491,8 @@ fn push_author(name: &str, out: &mut Vec<String>) {
         return;
     }
     let name = crate::normalize::text::clean_inline(name);
-    if !name.is_empty() && !out.contains(&name) {
+    // Repeats are dropped once, in linear time, by normalize::entry::finish.
+    if !name.is_empty() {
         out.push(name);
     }
 }

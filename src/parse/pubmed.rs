@@ -439,7 +439,8 @@ fn take_listed(
         ("MedlineCitation" | "BookDocument", "DateRevised") => e.updated = read_date(x, name)?,
         ("PublicationTypeList", "PublicationType") => {
             let v = x.text_of(name)?;
-            if !v.is_empty() && !e.publication_types.contains(&v) {
+            // Repeats are dropped once, in linear time, by normalize::entry::finish.
+            if !v.is_empty() {
                 e.publication_types.push(v);
             }
         }
@@ -569,11 +570,7 @@ fn read_databank(x: &mut Xml<'_>, nct: &mut Vec<String>) -> Result<(), ParseErro
     }
     if bank.trim().eq_ignore_ascii_case("ClinicalTrials.gov") {
         for n in numbers {
-            for id in find_nct_ids(&n) {
-                if !nct.contains(&id) {
-                    nct.push(id);
-                }
-            }
+            nct.extend(find_nct_ids(&n));
         }
     }
     Ok(())
@@ -692,12 +689,9 @@ fn settle(acc: Acc) -> RawEntry {
         .into_iter()
         .flatten()
     {
-        for id in find_nct_ids(t) {
-            if !nct.contains(&id) {
-                nct.push(id);
-            }
-        }
+        nct.extend(find_nct_ids(t));
     }
+    crate::normalize::entry::dedup_in_order(&mut nct);
     let mut ids = nct.into_iter();
     e.nct_id = ids.next();
     e.categories.extend(ids.map(|id| format!("nct:{id}")));

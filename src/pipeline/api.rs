@@ -105,6 +105,7 @@ fn add_stats(total: &mut IngestStats, s: &IngestStats) {
     total.unchanged += s.unchanged;
     total.filtered_out += s.filtered_out;
     total.new_sightings += s.new_sightings;
+    total.events.extend(s.events.iter().cloned());
 }
 
 /// An API feed's run: every page of the incremental window, each stored as it

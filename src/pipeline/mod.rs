@@ -87,10 +87,18 @@ async fn record_panic(ctx: &Ctx, feed: &FeedConfig, message: &str) -> Outcome {
 fn log_report(r: &FeedReport) {
     let ms = r.duration.as_millis() as u64;
     match &r.outcome {
-        Outcome::Stored(s) => tracing::info!(
-            feed = %r.feed, new = s.new, merged = s.merged, updated = s.updated,
-            unchanged = s.unchanged, filtered_out = s.filtered_out, ms, "refreshed"
-        ),
+        Outcome::Stored(s) => {
+            tracing::info!(
+                feed = %r.feed, new = s.new, merged = s.merged, updated = s.updated,
+                unchanged = s.unchanged, filtered_out = s.filtered_out, ms, "refreshed"
+            );
+            for c in &s.events {
+                tracing::info!(
+                    feed = %r.feed, work = c.id, kind = %c.event.kind,
+                    "status event: {} ({})", c.title, c.event.detail
+                );
+            }
+        }
         Outcome::NotModified => tracing::info!(feed = %r.feed, ms, "not modified"),
         Outcome::Failed { error, transient } => {
             tracing::warn!(feed = %r.feed, transient, ms, "failed: {error}")
