@@ -50,10 +50,10 @@ pub(super) async fn refresh_document(
             status,
             cache,
             permanent_redirect,
-            ..
+            final_url,
         }) => {
             let fetched = Fetched {
-                url,
+                url: final_url,
                 body,
                 content_type,
                 validators,
@@ -78,7 +78,8 @@ pub(super) async fn refresh_document(
 
 /// A document the server sent, with what the response said about it.
 struct Fetched {
-    /// Where it was asked for: the base of its relative links, and its name in errors.
+    /// Where it came from after redirects: the base of its relative links, and its
+    /// name in errors.
     url: String,
     body: Vec<u8>,
     content_type: Option<String>,
