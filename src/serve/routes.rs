@@ -255,15 +255,15 @@ pub fn feed(state: &State, feed: &Feed) -> Result<Body, Error> {
     })
 }
 
-/// FTS5's own complaints about a query (its messages start with `fts5:`, such as
-/// "fts5: parser stack overflow" for deep nesting) become a 400 without the
-/// database's path; any other failure stays a store error.
+/// FTS5's own complaints about a query (its messages start with `fts5`, such as
+/// "fts5 expression tree is too large" for a long chain of NOTs) become a 400
+/// without the database's path; any other failure stays a store error.
 fn rejected_query(e: StoreError) -> Error {
     match &e {
         StoreError::Sqlite {
             source: rusqlite::Error::SqliteFailure(_, Some(msg)),
             ..
-        } if msg.starts_with("fts5:") || msg.starts_with("malformed MATCH") => {
+        } if msg.starts_with("fts5") || msg.starts_with("malformed MATCH") => {
             tracing::debug!("search query rejected by the index: {msg}");
             let why = msg.trim_start_matches("fts5:").trim();
             Error::BadRequest(format!("the search index rejected this query: {why}"))
