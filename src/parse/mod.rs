@@ -389,10 +389,13 @@ pub(crate) fn web_link(base: Option<&url::Url>, href: &str) -> Option<String> {
 
 /// Whether `href` is an absolute http(s) link that can be kept as written.
 fn is_absolute_web(href: &str) -> bool {
+    // Visible ASCII only: anything else (spaces, controls, non-ASCII) takes the full
+    // check. A byte scan, as this runs for every link of every document.
+    let b = href.as_bytes();
     ["http://", "https://"].iter().any(|s| {
-        href.len() > s.len()
-            && href.as_bytes()[..s.len()].eq_ignore_ascii_case(s.as_bytes())
-            && !href[s.len()..].contains(char::is_whitespace)
+        b.len() > s.len()
+            && b[..s.len()].eq_ignore_ascii_case(s.as_bytes())
+            && b[s.len()..].iter().all(|&c| c > b' ' && c < 0x7f)
     })
 }
 
