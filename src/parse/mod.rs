@@ -389,14 +389,22 @@ pub(crate) fn web_link(base: Option<&url::Url>, href: &str) -> Option<String> {
 
 /// Whether `href` is an absolute http(s) link that can be kept as written.
 fn is_absolute_web(href: &str) -> bool {
-    // Visible ASCII only: anything else (spaces, controls, non-ASCII) takes the full
-    // check. A byte scan, as this runs for every link of every document.
     let b = href.as_bytes();
     ["http://", "https://"].iter().any(|s| {
         b.len() > s.len()
             && b[..s.len()].eq_ignore_ascii_case(s.as_bytes())
-            && b[s.len()..].iter().all(|&c| c > b' ' && c < 0x7f)
+            && no_whitespace(&href[s.len()..])
     })
+}
+
+/// Whether `s` has no whitespace: a byte scan for the usual all-ASCII link (this runs
+/// for every link of every document), the Unicode check only when it has other bytes.
+fn no_whitespace(s: &str) -> bool {
+    if s.is_ascii() {
+        !s.bytes().any(|c| c.is_ascii_whitespace() || c == 0x0b)
+    } else {
+        !s.contains(char::is_whitespace)
+    }
 }
 
 /// `base` with an `xml:base` (itself possibly relative) applied.
