@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use http_server::{Reply, Routes, TestServer, Wire};
-use ketlit::fetch::{FetchError, FetchOutcome, Fetcher, HttpSettings, RetryAfter, Validators};
+use ketlit::fetch::{
+    Document, FetchError, FetchOutcome, Fetcher, HttpSettings, RetryAfter, Validators,
+};
 
 /// No politeness delay, so tests that are not about spacing run fast.
 fn quick_settings() -> HttpSettings {
@@ -36,13 +38,7 @@ fn none() -> Validators {
 /// Unpacks a `Modified` outcome: (body, validators, final_url, permanent_redirect).
 fn modified(outcome: FetchOutcome) -> (Vec<u8>, Validators, String, Option<String>) {
     match outcome {
-        FetchOutcome::Modified {
-            body,
-            validators,
-            final_url,
-            permanent_redirect,
-            ..
-        } => (body, validators, final_url, permanent_redirect),
+        FetchOutcome::Modified(d) => (d.body, d.validators, d.final_url, d.permanent_redirect),
         other => panic!("expected Modified, got {other:?}"),
     }
 }
@@ -67,7 +63,7 @@ async fn conditional_get_round_trip() {
     let fetcher = fetcher();
 
     let first = fetcher.get(&server.url("/feed"), &none()).await.unwrap();
-    let FetchOutcome::Modified {
+    let FetchOutcome::Modified(Document {
         body,
         content_type,
         validators,
@@ -75,7 +71,7 @@ async fn conditional_get_round_trip() {
         permanent_redirect,
         status,
         cache,
-    } = first
+    }) = first
     else {
         panic!("expected Modified, got {first:?}");
     };
@@ -599,12 +595,12 @@ async fn hostile_headers_do_not_panic() {
     let fetcher = fetcher();
 
     let outcome = fetcher.get(&server.url("/latin1"), &none()).await.unwrap();
-    let FetchOutcome::Modified {
+    let FetchOutcome::Modified(Document {
         validators,
         content_type,
         cache,
         ..
-    } = outcome
+    }) = outcome
     else {
         panic!("expected Modified");
     };

@@ -63,9 +63,7 @@ pub fn run(cli: &Cli, args: &ParseArgs) -> Result<ExitCode> {
             let fetcher = Fetcher::new(&cfg.http.settings())?;
             let rt = super::runtime()?;
             match rt.block_on(fetcher.get(&args.source, &Validators::default()))? {
-                FetchOutcome::Modified {
-                    body, content_type, ..
-                } => (body, content_type),
+                FetchOutcome::Modified(d) => (d.body, d.content_type),
                 FetchOutcome::NotModified { .. } => {
                     anyhow::bail!("{}: server answered 304 Not Modified", args.source)
                 }

@@ -94,19 +94,25 @@ impl CacheHints {
 pub enum FetchOutcome {
     /// 304: nothing changed; `validators` are refreshed from the 304 when it
     /// carried any, otherwise they are the ones that were sent.
-    NotModified { validators: Validators },
-    Modified {
-        body: Vec<u8>,
-        content_type: Option<String>,
+    NotModified {
         validators: Validators,
-        /// Where the body actually came from after redirects.
-        final_url: String,
-        /// `Some(final_url)` when at least one redirect happened and every
-        /// hop was 301/308, i.e. the caller may repoint to it.
-        permanent_redirect: Option<String>,
-        status: u16,
-        cache: CacheHints,
     },
+    Modified(Document),
+}
+
+/// A document the server sent, with what its response said about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub body: Vec<u8>,
+    pub content_type: Option<String>,
+    pub validators: Validators,
+    /// Where the body actually came from after redirects.
+    pub final_url: String,
+    /// `Some(final_url)` when at least one redirect happened and every
+    /// hop was 301/308, i.e. the caller may repoint to it.
+    pub permanent_redirect: Option<String>,
+    pub status: u16,
+    pub cache: CacheHints,
 }
 
 /// HTTP client shared by all pollers; cloning is cheap and clones share the
@@ -214,7 +220,7 @@ impl Fetcher {
             let cache = headers::cache_hints(head);
             let content_type = headers::header_str(head, &CONTENT_TYPE).map(str::to_owned);
             let body = self.read_body(response).await?;
-            return Ok(FetchOutcome::Modified {
+            return Ok(FetchOutcome::Modified(Document {
                 body,
                 content_type,
                 validators,
@@ -222,7 +228,7 @@ impl Fetcher {
                 permanent_redirect,
                 status: status.as_u16(),
                 cache,
-            });
+            }));
         }
     }
 

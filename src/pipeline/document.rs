@@ -8,7 +8,7 @@ use chrono::Utc;
 use super::select::select_entries;
 use super::{Ctx, Failure, Outcome, record, record_failure};
 use crate::config::FeedConfig;
-use crate::fetch::FetchOutcome;
+use crate::fetch::{Document, FetchOutcome};
 use crate::model::ParsedFeed;
 use crate::schedule;
 use crate::store::{FeedRow, FeedUpdate, RunOutcome, StoreError};
@@ -43,26 +43,7 @@ pub(super) async fn refresh_document(
             .await?;
             Ok(Outcome::NotModified)
         }
-        Ok(FetchOutcome::Modified {
-            body,
-            content_type,
-            validators,
-            status,
-            cache,
-            permanent_redirect,
-            final_url,
-        }) => {
-            let fetched = Fetched {
-                url: final_url,
-                body,
-                content_type,
-                validators,
-                status,
-                cache,
-                permanent_redirect,
-            };
-            store_document(ctx, feed, errors, fetched).await
-        }
+        Ok(FetchOutcome::Modified(document)) => store_document(ctx, feed, errors, document).await,
         Err(e) => {
             let failure = Failure {
                 error: e.to_string(),
@@ -76,36 +57,25 @@ pub(super) async fn refresh_document(
     }
 }
 
-/// A document the server sent, with what the response said about it.
-struct Fetched {
-    /// Where it came from after redirects: the base of its relative links, and its
-    /// name in errors.
-    url: String,
-    body: Vec<u8>,
-    content_type: Option<String>,
-    validators: crate::fetch::Validators,
-    status: u16,
-    cache: crate::fetch::CacheHints,
-    permanent_redirect: Option<String>,
-}
-
 /// Parses and selects the document's entries on the CPU pool, then records them with
 /// the feed's next due time (its schedule, pushed later by the server's hints).
 async fn store_document(
     ctx: &Ctx,
     feed: &FeedConfig,
     errors: u32,
-    fetched: Fetched,
+    document: Document,
 ) -> Result<Outcome, StoreError> {
-    let Fetched {
-        url,
+    // Relative links resolve against where the document came from after redirects,
+    // which is also its name in errors.
+    let Document {
+        final_url: url,
         body,
         content_type,
         validators,
         status,
         cache,
         permanent_redirect,
-    } = fetched;
+    } = document;
     let now = Utc::now();
     let feed_cfg = feed.clone();
     let (tagger, seen) = (ctx.tagger.clone(), ctx.seen.clone());

@@ -379,9 +379,7 @@ impl Req<'_> {
     async fn get(&self, url: &str) -> Result<(Vec<u8>, Option<String>), SourceError> {
         tracing::debug!(feed = %self.feed.name, url = %redact(url), "API request");
         match self.ctx.fetcher.get(url, &Validators::default()).await {
-            Ok(FetchOutcome::Modified {
-                body, content_type, ..
-            }) => Ok((body, content_type)),
+            Ok(FetchOutcome::Modified(d)) => Ok((d.body, d.content_type)),
             Ok(FetchOutcome::NotModified { .. }) => {
                 Err(self.api(url, "304 Not Modified to an unconditional request"))
             }
